@@ -1,0 +1,5 @@
+import sys
+
+from skillstream.stream.cli import main
+
+sys.exit(main())

@@ -1,0 +1,39 @@
+"""The `skillstream` command line.
+
+Each sub-command is a module of this package with `register(subparsers)`,
+which adds its parser and sets `handler=run` (a function of the parsed
+arguments returning the exit status). A new sub-command adds a module and
+a line in `COMMANDS`, not a branch here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from skillstream.models.keypoints.clip import KeypointDataError
+
+COMMANDS = ("synth", "inspect", "bench")
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line on stderr, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="skillstream", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (CommandError, KeypointDataError, FileNotFoundError, NotADirectoryError) as error:
+        print(f"skillstream {args.command}: error: {error}", file=sys.stderr)
+        return 2
