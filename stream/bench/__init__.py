@@ -1,0 +1,25 @@
+"""Benchmarks behind `skillstream bench NAME`: one module per benchmark.
+
+A benchmark module has a docstring (its first line is the help text) and:
+
+- `DEFAULT_REPEAT`: timed repetitions when `--repeat` is not given;
+- `add_arguments(parser)`: its own options (the command adds `--json`,
+  `--repeat` and `--seed` to every benchmark);
+- `measure(args) -> dict`: runs it; plain JSON-ready values, times in ms;
+- `format_text(result) -> str`: the human-readable report of that dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
