@@ -1,0 +1,78 @@
+"""`skillstream synth`: datasets, routines, options, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skillstream.models.keypoints.npz import read_npz
+from skillstream.models.keypoints.openpose_json import read_openpose_folder
+from skillstream.models.synth import SKILL_NAMES, clip_rng, generate_clip
+from skillstream.stream import cli
+
+
+@pytest.fixture
+def run_synth(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run `skillstream synth ARGS`; returns (exit status, stdout, stderr).
+    Only this command is registered, so the test does not depend on the others."""
+    monkeypatch.setattr(cli, "COMMANDS", ("synth",))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = cli.main(["synth", *map(str, args)])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def test_a_small_dataset(run_synth, tmp_path: Path) -> None:
+    status, out, err = run_synth("--out", tmp_path, "--clips-per-class", 2, "--background-clips", 1,
+                                 "--seed", 4, "--workers", 1)
+    assert status == 0 and err == ""
+    assert out.startswith("synth: 21 clips (full_turn 2, ") and "background 1" in out and out.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted((*SKILL_NAMES, "background"))
+    clip = read_npz(tmp_path / "cartwheel" / "cartwheel_0001.npz")
+    np.testing.assert_array_equal(clip.keypoints, generate_clip("cartwheel", clip_rng(4, "cartwheel", 1)).keypoints)
+    assert clip.source == str(tmp_path / "cartwheel" / "cartwheel_0001.npz")
+
+
+def test_openpose_format_and_options(run_synth, tmp_path: Path) -> None:
+    status, out, _ = run_synth("--out", tmp_path, "--clips-per-class", 1, "--format", "openpose",
+                               "--yaw", "-75:-30,30:75", "--detector-scale", 0, "--workers", 2)
+    assert status == 0
+    clip = read_openpose_folder(tmp_path / "split_leap" / "split_leap_0000")
+    assert clip.label == "split_leap" and (clip.width, clip.height) == (1280, 720)
+    # --detector-scale 0: nothing lost but what leaves the frame.
+    assert np.mean(clip.keypoints[..., 2] > 0) > 0.97
+
+
+def test_a_routine(run_synth, tmp_path: Path) -> None:
+    status, out, _ = run_synth("--out", tmp_path, "--routine", 12, "--seed", 1)
+    assert status == 0 and out.startswith("synth: routine of 360 frames (12 s) with ")
+    segments = json.loads((tmp_path / "segments.json").read_text())
+    assert all(set(s) == {"label", "start_frame", "end_frame"} for s in segments)
+    assert len(read_openpose_folder(tmp_path)) == 360
+    status, _, _ = run_synth("--out", tmp_path / "n", "--routine", 12, "--format", "npz", "--inverted-loss", 0.9)
+    assert status == 0 and len(read_npz(tmp_path / "n" / "routine.npz")) == 360
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--clips-per-class", "-1"), "must not be negative"),
+    (("--detector-scale", "-2"), "--detector-scale"),
+    (("--inverted-loss", "1.5"), "--inverted-loss"),
+    (("--routine", "3"), "--routine"),
+    (("--workers", "-1"), "--workers"),
+])
+def test_bad_values_are_reported(run_synth, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    status, out, err = run_synth("--out", tmp_path, *args)
+    assert status == 2 and out == "" and message in err and err.startswith("skillstream synth: error:")
+
+
+def test_bad_yaw_is_a_usage_error(run_synth, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_synth("--out", tmp_path, "--yaw", "30:-30")
+    assert exit_info.value.code == 2
+    assert "MIN <= MAX" in capsys.readouterr().err
