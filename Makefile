@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test
 
 run: $(STAMP)
+	rm -rf out/synth
 	$(BIN)/skillstream synth --out out/synth --seed 0
 	$(BIN)/skillstream inspect out/synth
 

@@ -40,6 +40,7 @@ FORMATS = ("npz", "openpose")
 # kept for routines, where it is needed).
 BACKGROUND_MOTIONS = tuple(name for name in MOTIONS if name != "pivot")
 BEAM_MARGIN = 0.15  # metres kept between the hips and the beam's ends
+CLIP_SLACK_SECONDS = (0.1, 1.2)  # standing before and after the skill in a clip
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,11 @@ def perform(label: str, rng: np.random.Generator, fps: float = 30.0) -> Motion:
     lead = "l" if rng.random() < 0.5 else "r"
     yaw = (0.0 if direction > 0 else 180.0) + float(rng.normal(0.0, 4.0))
     p = start_performance(rng, shape, yaw, direction, fps, lead)
-    p.idle(p.seconds(0.1, 0.6))
+    # Standing before and after the skill: hand-cut clips (the paper's) and
+    # the live segmenter's windows both carry uneven slack around the skill.
+    p.idle(p.seconds(*CLIP_SLACK_SECONDS))
     (_background if label == BACKGROUND else SKILLS[label])(p, lead)
-    p.idle(p.seconds(0.1, 0.6))
+    p.idle(p.seconds(*CLIP_SLACK_SECONDS))
     motion = p.tl.render(shape)
     if len(motion) > MAX_FRAMES:
         first, last = (motion.segments[0][1:] if motion.segments else (0, len(motion) - 1))

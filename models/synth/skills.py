@@ -313,7 +313,7 @@ def side_aerial(p: Performer, lead: str) -> None:
     yaw0, roll0 = p.current("yaw"), p.current("roll")
     _aerial_entry(p, lead)
     p.tl.begin("side_aerial")
-    pike = p.uniform(35, 65)
+    pike = p.uniform(25, 45)  # more and the trunk no longer turns head-down at the apex
     tip = turn * p.uniform(35, 50)
     p.key(p.seconds(0.15, 0.22), foot(lead), yaw=yaw0 + turn * p.uniform(70, 90), roll=roll0 + tip,
           spine_flex=pike * 0.7, **p.single(lead, drop=0.03, releve=20.0, roll=tip),

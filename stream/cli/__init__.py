@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -34,6 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (CommandError, KeypointDataError, FileNotFoundError, NotADirectoryError) as error:
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, and
+        # keep Python from failing again while it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (CommandError, KeypointDataError, OSError) as error:  # OSError: files the user named
         print(f"skillstream {args.command}: error: {error}", file=sys.stderr)
         return 2

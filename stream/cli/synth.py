@@ -16,6 +16,7 @@ import os
 import re
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from skillstream.models.synth import (
     DetectorParams, SynthOptions, parse_yaw_ranges, write_dataset, write_routine,
@@ -36,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "synth", help="write a synthetic balance-beam dataset or routine",
         description="Write synthetic BODY_25 clips of the ten balance-beam skills (DIR/<label>/<clip>), "
                     "or with --routine one continuous routine with its ground-truth segments.")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder: new or empty, so that no earlier clip mixes with these")
     parser.add_argument("--clips-per-class", type=int, default=100, metavar="N",
                         help="clips of each skill (default: %(default)s, as in the paper)")
     parser.add_argument("--seed", type=int, default=0, metavar="S",
@@ -84,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     if args.inverted_loss is not None:
         detector = replace(detector, inverted_loss=args.inverted_loss)
     options = SynthOptions(yaw_ranges=args.yaw, detector=detector)
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CommandError(f"{out}: exists and is not an empty folder; synth writes only into a new or "
+                           "empty one, so that clips of an earlier run cannot mix with these")
     if args.routine is not None:
         if not 10 <= args.routine <= 3600:
             raise CommandError(f"--routine must be 10 to 3600 seconds, got {args.routine}")

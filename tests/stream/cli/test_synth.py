@@ -71,6 +71,14 @@ def test_bad_values_are_reported(run_synth, tmp_path: Path, args: tuple[str, ...
     assert status == 2 and out == "" and message in err and err.startswith("skillstream synth: error:")
 
 
+def test_a_folder_that_is_not_empty_is_refused(run_synth, tmp_path: Path) -> None:
+    (tmp_path / "cartwheel").mkdir()
+    (tmp_path / "cartwheel" / "cartwheel_0007.npz").write_bytes(b"an earlier run")
+    status, out, err = run_synth("--out", tmp_path, "--clips-per-class", 1)
+    assert status == 2 and out == "" and f"{tmp_path}: exists and is not an empty folder" in err
+    assert [p.name for p in tmp_path.rglob("*")] == ["cartwheel", "cartwheel_0007.npz"]
+
+
 def test_bad_yaw_is_a_usage_error(run_synth, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         run_synth("--out", tmp_path, "--yaw", "30:-30")
