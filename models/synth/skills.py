@@ -106,11 +106,7 @@ def split_leap(p: Performer, lead: str) -> None:
     travel = p.uniform(0.7, 1.1)
     p.key(flight * 0.45, FLIGHT, travel=travel, **p.free_leg(lead, front * 0.45, ankle=10.0),
           **p.free_leg(takeoff, -split * 0.3))
-    # Land on the lead leg, absorbing; the back leg follows down.
-    p.key(p.seconds(0.12, 0.2), foot(lead), **p.single(lead, forward=0.05, drop=p.uniform(0.06, 0.12)),
-          **p.free_leg(takeoff, -p.uniform(30, 50)), pitch=p.current("pitch"))
-    p.key(p.seconds(0.2, 0.3), FEET, **p.stance(lead, p.uniform(0.15, 0.25), -p.uniform(0.15, 0.25)),
-          spine_flex=0.0)
+    _land_from_leap(p, lead, takeoff, pitch=p.current("pitch"))
     p.tl.end()
     _finish(p, lead)
 
@@ -132,12 +128,17 @@ def switch_leap(p: Performer, lead: str) -> None:
           spine_flex=p.uniform(0, 12), **p.arms_side())
     p.key(flight * 0.4, FLIGHT, travel=p.uniform(0.6, 1.0), **p.free_leg(lead, front * 0.45, ankle=10.0),
           **p.free_leg(swing, -split * 0.3))
-    p.key(p.seconds(0.12, 0.2), foot(lead), **p.single(lead, forward=0.05, drop=p.uniform(0.06, 0.12)),
-          **p.free_leg(swing, -p.uniform(30, 50)))
-    p.key(p.seconds(0.2, 0.3), FEET, **p.stance(lead, p.uniform(0.15, 0.25), -p.uniform(0.15, 0.25)),
-          spine_flex=0.0)
+    _land_from_leap(p, lead, swing)
     p.tl.end()
     _finish(p, lead)
+
+
+def _land_from_leap(p: Performer, lead: str, trailing: str, **extra: float) -> None:
+    """Land on the `lead` foot, absorbing; the `trailing` leg follows down."""
+    p.key(p.seconds(0.12, 0.2), foot(lead), **p.single(lead, forward=0.05, drop=p.uniform(0.06, 0.12)),
+          **p.free_leg(trailing, -p.uniform(30, 50)), **extra)
+    p.key(p.seconds(0.2, 0.3), FEET, **p.stance(lead, p.uniform(0.15, 0.25), -p.uniform(0.15, 0.25)),
+          spine_flex=0.0)
 
 
 def _sit_and_jump_back(p: Performer, lead: str) -> None:

@@ -3,6 +3,7 @@ genuine OpenPose output."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -13,21 +14,11 @@ from skillstream.models.keypoints.clip import Clip
 from skillstream.models.keypoints.npz import write_npz
 from skillstream.models.keypoints.openpose_json import write_openpose_folder
 from skillstream.models.keypoints.skeleton import BODY25_NAMES
-from skillstream.stream import cli
 
 
 @pytest.fixture
-def run_inspect(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run `skillstream inspect ARGS`; returns (exit status, stdout, stderr).
-    Only this command is registered, so the test does not depend on the others."""
-    monkeypatch.setattr(cli, "COMMANDS", ("inspect",))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = cli.main(["inspect", *map(str, args)])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
+def run_inspect(run_cli):
+    return functools.partial(run_cli, "inspect")
 
 
 def make_clip(frames: int, label: str = "leap") -> Clip:

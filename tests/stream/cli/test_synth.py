@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -11,21 +12,11 @@ import pytest
 from skillstream.models.keypoints.npz import read_npz
 from skillstream.models.keypoints.openpose_json import read_openpose_folder
 from skillstream.models.synth import SKILL_NAMES, clip_rng, generate_clip
-from skillstream.stream import cli
 
 
 @pytest.fixture
-def run_synth(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run `skillstream synth ARGS`; returns (exit status, stdout, stderr).
-    Only this command is registered, so the test does not depend on the others."""
-    monkeypatch.setattr(cli, "COMMANDS", ("synth",))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = cli.main(["synth", *map(str, args)])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
+def run_synth(run_cli):
+    return functools.partial(run_cli, "synth")
 
 
 def test_a_small_dataset(run_synth, tmp_path: Path) -> None:
