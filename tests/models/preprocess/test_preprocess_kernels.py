@@ -60,6 +60,23 @@ def test_batch_kernels_equal_reference(settings, windows):
         assert_array_equal(masks, expected_masks)
 
 
+@pytest.mark.parametrize("settings", [s for s in ALL_SETTINGS if s.max_timesteps == 40], ids=settings_id)
+def test_negative_coordinates_equal_reference(settings, windows):
+    """Points left of and above the frame: in paper mode the padding rows' zeros are then
+    the max of a column (x, all negative) or inside its range (y, mixed signs), not its min."""
+    shifted = []
+    for window in windows:
+        window = window.copy()  # (T, 25, 3)
+        present = window[:, :, 2] > 0  # (T, 25) missing points stay (0, 0, 0)
+        window[:, :, 0][present] -= 2500  # x in -2500..-580
+        window[:, :, 1][present] -= 900  # y in -900..180
+        shifted.append(window)
+    expected_features, expected_masks = reference.preprocess_batch(shifted, settings)
+    features, masks = preprocess_batch(shifted, settings)
+    assert_array_equal(features, expected_features)
+    assert_array_equal(masks, expected_masks)
+
+
 def test_padded_batch_ignores_frames_past_each_length(windows):
     settings = PreprocessSettings()
     batch, lengths = pack_windows(windows)
