@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from skillstream.models.keypoints.clip import KeypointDataError
 
-COMMANDS = ("synth", "inspect", "bench")
+COMMANDS = ("synth", "inspect", "bench", "train", "eval", "info", "import_jhmdb")
 
 
 class CommandError(Exception):
