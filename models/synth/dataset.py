@@ -82,8 +82,9 @@ def perform(label: str, rng: np.random.Generator, fps: float = 30.0) -> Motion:
     """The 3D ground truth of one clip of `label` (a skill or BACKGROUND).
 
     A random gymnast, facing either way along the beam, leading with either
-    side, stands 0.1-0.6 s, performs, and stands 0.1-0.6 s. The clip is
-    trimmed to MAX_FRAMES around the skill (padding goes first) and placed
+    side, stands (CLIP_SLACK_SECONDS), performs, and stands again. A clip
+    longer than MAX_FRAMES is trimmed to MAX_FRAMES frames around the skill
+    (the standing goes first; non-skill motion keeps its middle), and placed
     at a random spot on the beam where it fits.
     """
     if label not in LABELS:
@@ -100,11 +101,14 @@ def perform(label: str, rng: np.random.Generator, fps: float = 30.0) -> Motion:
     p.idle(p.seconds(*CLIP_SLACK_SECONDS))
     motion = p.tl.render(shape)
     if len(motion) > MAX_FRAMES:
-        first, last = (motion.segments[0][1:] if motion.segments else (0, len(motion) - 1))
-        spare = MAX_FRAMES - (last - first + 1)
-        if spare < 0:
-            raise RuntimeError(f"{label}: the skill alone lasts {last - first + 1} frames, over {MAX_FRAMES}")
-        begin = max(0, min(first - spare // 2, len(motion) - MAX_FRAMES))
+        if motion.segments:  # the skill stays whole; the standing around it is trimmed
+            first, last = motion.segments[0][1:]
+            spare = MAX_FRAMES - (last - first + 1)
+            if spare < 0:
+                raise RuntimeError(f"{label}: the skill alone lasts {last - first + 1} frames, over {MAX_FRAMES}")
+            begin = max(0, min(first - spare // 2, len(motion) - MAX_FRAMES))
+        else:  # non-skill motion has no part that must stay whole
+            begin = (len(motion) - MAX_FRAMES) // 2
         motion = motion.window(begin, begin + MAX_FRAMES)
     low, high = motion.root[:, 0].min(), motion.root[:, 0].max()
     room = BEAM_LENGTH / 2 - BEAM_MARGIN

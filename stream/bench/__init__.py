@@ -12,6 +12,8 @@ A benchmark module has a docstring (its first line is the help text) and:
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable
 
 
 def positive_int(text: str) -> int:
@@ -23,3 +25,13 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def times_ms(call: Callable[[], object], repeat: int) -> list[float]:
+    """Wall-clock milliseconds of `repeat` calls of `call`, one by one."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1e3)
+    return times

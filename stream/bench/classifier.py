@@ -27,8 +27,8 @@ from skillstream.models.network import ARCHITECTURES, build_network, count_param
 from skillstream.models.preprocess import preprocess_batch
 from skillstream.models.training import TrainConfig
 
-from . import positive_int
-from .kernels import _times_ms, random_windows
+from . import positive_int, times_ms
+from .kernels import random_windows
 
 DEFAULT_REPEAT = 20
 BATCH_SIZES = (1, 8, 64)
@@ -72,7 +72,7 @@ def bench_classifier(model: str | None = None, arch: str = "default", threads: i
     longest = random_windows(rng, 1, settings.max_timesteps)[0]
     longest = np.concatenate([longest] * -(-settings.max_timesteps // len(longest)))[:settings.max_timesteps]
 
-    latency = _times_ms(lambda: classifier.probabilities([longest]), repeat)
+    latency = times_ms(lambda: classifier.probabilities([longest]), repeat)
     batches = []
     for size in BATCH_SIZES:
         windows = random_windows(rng, size, settings.max_timesteps)
@@ -85,8 +85,8 @@ def bench_classifier(model: str | None = None, arch: str = "default", threads: i
         # Untimed first calls: the first call at a new shape allocates.
         classifier.probabilities(windows)
         network_only()
-        full = _times_ms(lambda: classifier.probabilities(windows), repeat)
-        alone = _times_ms(network_only, repeat)
+        full = times_ms(lambda: classifier.probabilities(windows), repeat)
+        alone = times_ms(network_only, repeat)
         batches.append({
             "batch": size,
             "ms": min(full), "median_ms": statistics.median(full),

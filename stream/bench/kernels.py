@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -28,7 +26,7 @@ from skillstream.models.keypoints.skeleton import N_BODY25
 from skillstream.models.preprocess import (NORMS, PADDINGS, PreprocessSettings, pack_windows,
                                            preprocess_batch, reference, warm_up)
 
-from . import positive_int
+from . import positive_int, times_ms
 
 DEFAULT_REPEAT = 20
 MIN_LENGTH = 30
@@ -61,7 +59,7 @@ def bench_kernels(batch: int = 64, repeat: int = DEFAULT_REPEAT, seed: int = 0) 
             expected, _ = loop()  # (B, M, F)
             # The untimed first calls also start Numba's thread pool.
             error = max(float(np.abs(run()[0] - expected).max()) for run in (serial, parallel))
-            kernel_times, parallel_times, reference_times = (_times_ms(run, repeat) for run in (serial, parallel, loop))
+            kernel_times, parallel_times, reference_times = (times_ms(run, repeat) for run in (serial, parallel, loop))
             results.append({
                 "norm": norm,
                 "padding": padding,
@@ -122,11 +120,3 @@ def random_windows(rng: np.random.Generator, count: int, max_length: int) -> lis
         windows.append(window)
     return windows
 
-
-def _times_ms(call: Callable[[], object], repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1e3)
-    return times

@@ -72,6 +72,12 @@ def test_detector_options_reach_the_clips() -> None:
     assert np.mean(noisy.clip.keypoints[..., 2] == 0) > 0.02
 
 
+def test_a_long_non_skill_clip_is_trimmed_to_its_middle() -> None:
+    # Seed 1, clip 22: three slow motions, longer than MAX_FRAMES (once a RuntimeError).
+    clip = generate_background_clip(clip_rng(1, BACKGROUND, 22))
+    assert len(clip) == MAX_FRAMES
+
+
 def test_background_clips_have_no_skill() -> None:
     sample = generate_sample(BACKGROUND, clip_rng(0, BACKGROUND, 0))
     assert sample.motion.segments == [] and sample.clip.label == BACKGROUND
