@@ -56,14 +56,7 @@ def read_npz(path: str | os.PathLike[str], *, fps: float = 30.0) -> Clip:
     frames, NaN or infinity.
     """
     where = str(path)
-    try:
-        # Our own file object: np.load leaves its file open when the zip is corrupt.
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        raise KeypointDataError(where, f"not a readable .npz ({error})") from error
+    arrays = read_npz_arrays(path)
     if "keypoints" not in arrays:
         raise KeypointDataError(where, f"no 'keypoints' array (has: {', '.join(sorted(arrays)) or 'nothing'})")
     points = arrays["keypoints"]
@@ -121,3 +114,19 @@ def _scalar(arrays: dict[str, np.ndarray], key: str, kinds: str, default, where:
         raise KeypointDataError(f"{where}: {key}", f"expected a single {_KIND_NAMES[kinds]}, "
                                                    f"got {value.dtype} {value.shape}")
     return value.item()
+
+
+def read_npz_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Every array of the `.npz` at `path`, nothing unpickled.
+
+    Raises FileNotFoundError for a missing file and KeypointDataError naming
+    the file for one that is unreadable or no valid `.npz`.
+    """
+    try:
+        # Our own file object: np.load leaves its file open when the zip is corrupt.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise KeypointDataError(str(path), f"not a readable .npz ({error})") from error

@@ -18,14 +18,13 @@ joint present with confidence 1.
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from ..keypoints.clip import KeypointDataError
+from ..keypoints.npz import read_npz_arrays
 from ..keypoints.skeleton import JHMDB15
 
 JHMDB_FPS = 30.0
@@ -40,13 +39,7 @@ def read_jhmdb_split(path: str | os.PathLike[str]) -> list[tuple[str, np.ndarray
     infinity, or a label that cannot be a folder name.
     """
     where = str(path)
-    try:
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        raise KeypointDataError(where, f"not a readable .npz ({error})") from error
+    arrays = read_npz_arrays(path)
     for key in ("poses", "offsets", "labels"):
         if key not in arrays:
             raise KeypointDataError(where, f"no {key!r} array (has: {', '.join(sorted(arrays)) or 'nothing'}); "

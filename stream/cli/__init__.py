@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from skillstream.models.checkpoint import CheckpointError
 from skillstream.models.keypoints.clip import KeypointDataError
 
 COMMANDS = ("synth", "inspect", "bench", "train", "eval", "info", "import_jhmdb")
@@ -40,6 +41,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # keep Python from failing again while it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (CommandError, KeypointDataError, OSError) as error:  # OSError: files the user named
+    except (CommandError, KeypointDataError, CheckpointError, OSError) as error:  # OSError: files the user named
         print(f"skillstream {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from skillstream.models.checkpoint import CheckpointError, load_checkpoint
+from skillstream.models.checkpoint import load_checkpoint
 from skillstream.models.inference import Classifier
 from skillstream.models.keypoints.dataset import load_dataset
 from skillstream.models.training import BACKGROUND, evaluate
@@ -38,10 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        checkpoint = load_checkpoint(args.model)
-    except CheckpointError as error:
-        raise CommandError(str(error)) from None
+    checkpoint = load_checkpoint(args.model)
     dataset = load_dataset(args.data, skip_bad=args.skip_bad)
     for bad in dataset.skipped:
         print(f"skillstream eval: skipped {bad}", file=sys.stderr)

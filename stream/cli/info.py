@@ -6,10 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from skillstream.models.checkpoint import FORMAT_VERSION, Checkpoint, CheckpointError, load_checkpoint
+from skillstream.models.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint
 from skillstream.models.network import count_parameters
-
-from . import CommandError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,10 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        checkpoint = load_checkpoint(args.model)
-    except CheckpointError as error:
-        raise CommandError(str(error)) from None
+    checkpoint = load_checkpoint(args.model)
     print(json.dumps(describe(checkpoint), indent=2))
     return 0
 
