@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test
+.PHONY: run test model
 
 run: $(STAMP)
 	rm -rf out/synth
@@ -14,6 +14,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The shipped classifier (models/pretrained/): synthetic data, deterministic
+# for the seeds and thread count below (about 10 minutes on 2 cores).
+model: $(STAMP)
+	rm -rf out/beam
+	$(BIN)/skillstream synth --out out/beam --seed 0 --background-clips 200
+	$(BIN)/skillstream train --data out/beam --out models/pretrained/default.pt --arch default \
+		--epochs 100 --seed 0 --threads 2 --report models/pretrained/default_report
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
