@@ -166,7 +166,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except OSError:
         raise
     except Exception as error:  # noqa: BLE001 - torch.load's unpickler fails on junk with any error type
-        raise CheckpointError(where, f"not a readable checkpoint ({_first_line(error)})") from error
+        # Junk bytes raise e.g. a bare KeyError(174812789): name the type too.
+        raise CheckpointError(where, "not a readable checkpoint, not a file written by skillstream train "
+                                     f"({type(error).__name__}: {_first_line(error)})") from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(where, f"not a skillstream classifier checkpoint (no format {FORMAT!r})")
     for name, (types, description) in _FIELDS.items():
