@@ -182,7 +182,7 @@ def train(train_clips: Sequence[Clip], val_clips: Sequence[Clip], config: TrainC
     val_x, val_mask = (torch.from_numpy(a) for a in preprocess_windows([c.keypoints for c in val_clips], settings))
 
     history: list[EpochRecord] = []
-    best_state, best_key, best_epoch = None, None, 0
+    best_state, best_key, best_epoch, best_probabilities = None, None, 0, None
     n_batches = -(-len(train_clips) // config.batch_size)
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -214,7 +214,7 @@ def train(train_clips: Sequence[Clip], val_clips: Sequence[Clip], config: TrainC
         history.append(record)
         key = (val_accuracy, -val_loss)
         if best_key is None or key > best_key:
-            best_key, best_epoch = key, epoch
+            best_key, best_epoch, best_probabilities = key, epoch, val_probabilities
             best_state = {name: tensor.detach().clone() for name, tensor in network.state_dict().items()}
         progress.log(f"epoch {epoch:>3}/{config.epochs}  train loss {record.train_loss:.4f}  "
                      f"val loss {val_loss:.4f}  val acc {val_accuracy:.3f}  "
@@ -222,10 +222,9 @@ def train(train_clips: Sequence[Clip], val_clips: Sequence[Clip], config: TrainC
 
     network.load_state_dict(best_state)
     network.eval()
-    _, val_probabilities = _validate(network, val_x, val_mask, val_labels, config.batch_size)
     background_index = None if background is None else classes.index(background)
-    threshold = calibrate_threshold(val_probabilities, val_labels, background_index, config.max_accuracy_loss)
-    metrics = evaluate(val_probabilities, [clip.label for clip in val_clips], classes, background, threshold,
+    threshold = calibrate_threshold(best_probabilities, val_labels, background_index, config.max_accuracy_loss)
+    metrics = evaluate(best_probabilities, [clip.label for clip in val_clips], classes, background, threshold,
                        non_skill_label=background or BACKGROUND)
     metrics.update(_history_figures(history, best_epoch))
     metrics.update({"n_train": len(train_clips), "n_val": len(val_clips), "params": count_parameters(network)})
