@@ -89,12 +89,17 @@ class Classifier:
     """A loaded classifier (see the module's docstring). Not thread-safe:
     call it from one thread (torch's own threads do the parallel work)."""
 
-    def __init__(self, checkpoint: Checkpoint, threads: int | None = None) -> None:
+    def __init__(self, checkpoint: Checkpoint, threads: int | None = None, threshold: float | None = None) -> None:
         """Serve `checkpoint`'s network (put in eval mode). `threads`: set
-        torch's intra-op thread count (process-wide) when given."""
+        torch's intra-op thread count (process-wide) when given. `threshold`:
+        the open-set threshold, instead of the checkpoint's (which training
+        calibrated on pre-cut clips)."""
         if threads is not None and threads < 1:
             raise ValueError(f"threads: expected a positive integer, got {threads}")
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold: expected a probability in [0, 1], got {threshold}")
         self.checkpoint = checkpoint
+        self.threshold = checkpoint.threshold if threshold is None else threshold
         self.network = checkpoint.network.eval()
         warm_up()
         if threads is not None:
@@ -105,9 +110,10 @@ class Classifier:
         self.probabilities([np.zeros((checkpoint.preprocess.max_timesteps, 25, 3), np.float32)])
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], threads: int | None = None) -> Classifier:
+    def load(cls, path: str | os.PathLike[str], threads: int | None = None,
+             threshold: float | None = None) -> Classifier:
         """Load the checkpoint at `path` (errors as `load_checkpoint`) and warm up."""
-        return cls(load_checkpoint(path), threads=threads)
+        return cls(load_checkpoint(path), threads=threads, threshold=threshold)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -135,7 +141,7 @@ class Classifier:
             return []
         probabilities = self.probabilities(windows)  # (B, C)
         best_skill, skill_probability, is_skill = open_set_decisions(
-            probabilities, self.checkpoint.background_index, self.checkpoint.threshold)
+            probabilities, self.checkpoint.background_index, self.threshold)
         top = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP_K]  # (B, K)
         return [
             Prediction(label=self.classes[best_skill[b]], confidence=float(skill_probability[b]),

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from skillstream.models.checkpoint import CheckpointError
 from skillstream.models.keypoints.clip import KeypointDataError
 
-COMMANDS = ("synth", "inspect", "bench", "train", "eval", "info", "import_jhmdb")
+COMMANDS = ("serve", "watch", "synth", "inspect", "bench", "train", "eval", "info", "import_jhmdb")
 
 
 class CommandError(Exception):

@@ -103,3 +103,15 @@ def test_load_sets_threads_and_bad_windows_are_named(checkpoint: Checkpoint, tmp
         classifier.probabilities(bad)
     with pytest.raises(ValueError, match="threads"):
         Classifier(checkpoint, threads=0)
+
+
+def test_threshold_overrides_the_checkpoints(checkpoint: Checkpoint) -> None:
+    batch = windows(12, seed=2)
+    strict, lenient = Classifier(checkpoint, threshold=1.0), Classifier(checkpoint, threshold=0.0)
+    assert strict.threshold == 1.0 and Classifier(checkpoint).threshold == checkpoint.threshold
+    probabilities = strict.probabilities(batch)
+    _, _, expected = open_set_decisions(probabilities, 3, 0.0)
+    assert [p.is_skill for p in lenient.classify(batch)] == list(expected)
+    assert not any(p.is_skill for p in strict.classify(batch) if p.confidence < 1.0)
+    with pytest.raises(ValueError, match="threshold"):
+        Classifier(checkpoint, threshold=1.5)

@@ -37,7 +37,7 @@ def test_kernels_text(capsys):
 
 
 @pytest.mark.parametrize("argv", [["bench"], ["bench", "kernels", "--batch", "0"],
-                                  ["bench", "kernels", "--repeat", "x"], ["bench", "pose"]])
+                                  ["bench", "kernels", "--repeat", "x"], ["bench", "pose", "--frames", "0"]])
 def test_bad_arguments_exit_with_usage(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         parse(argv)
