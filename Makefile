@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test model
 
+# The server on its embedded default: a looping synthetic routine through the
+# whole pipeline with the shipped model, on http://127.0.0.1:8765/.
 run: $(STAMP)
-	rm -rf out/synth
-	$(BIN)/skillstream synth --out out/synth --seed 0
-	$(BIN)/skillstream inspect out/synth
+	$(BIN)/skillstream serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,6 +1,7 @@
 """The terminal client behind `skillstream watch`: skill events as a live table or JSON lines.
 
-It subscribes to the `skill` and `segment` topics (one stream or all),
+It subscribes to the `skill` and `segment` topics (one stream or all, with
+the history the server kept, so it starts with the session so far),
 prints one aligned row per recognised skill (or the event itself as a JSON
 line with `json_lines`), notes streams that end and reconnects with
 back-off when the server goes away.
@@ -43,7 +44,8 @@ async def watch(url: str, stream: str | None = None, json_lines: bool = False, e
                 out: TextIO = sys.stdout) -> int:
     """Print skill events from the server at `url` until interrupted (or, with
     `exit_on_end`, until every watched stream has ended). Returns an exit status."""
-    subscribe = {"type": "subscribe", "streams": [stream] if stream else ["*"], "topics": ["skill", "segment"]}
+    subscribe = {"type": "subscribe", "streams": [stream] if stream else ["*"], "topics": ["skill", "segment"],
+                 "history": True}
     delay = 0.5
     printed_header = False
     while True:

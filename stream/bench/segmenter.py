@@ -52,12 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classify", action=argparse.BooleanOptionalAction, default=True,
                         help="classify the closed segments with the shipped model (default: on)")
     parser.add_argument("--config", default=None, metavar="FILE",
-                        help="a configuration file whose [segmenter] keys replace the defaults")
+                        help="a configuration file whose [segmenter] keys and model.threshold replace the defaults")
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    return bench_segmenter(load_config(args.config).segmenter, routines=args.routines, seconds=args.seconds,
-                           seed=args.seed, classify=args.classify, repeat=args.repeat)
+    config = load_config(args.config)
+    return bench_segmenter(config.segmenter, routines=args.routines, seconds=args.seconds, seed=args.seed,
+                           classify=args.classify, repeat=args.repeat, threshold=config.model.threshold_override)
 
 
 def segment_stream(settings: SegmenterSettings, keypoints: np.ndarray,
@@ -85,12 +86,14 @@ def boundary_errors(match: SegmentMatch, predicted: list[tuple[str, int, int]],
 
 
 def bench_segmenter(settings: SegmenterSettings, routines: int = 3, seconds: float = 300.0, seed: int = 0,
-                    classify: bool = True, repeat: int = DEFAULT_REPEAT) -> dict[str, Any]:
-    """Measure as the module says; returns the JSON-ready report (see `format_text`)."""
+                    classify: bool = True, repeat: int = DEFAULT_REPEAT,
+                    threshold: float | None = None) -> dict[str, Any]:
+    """Measure as the module says; returns the JSON-ready report (see `format_text`).
+    `threshold`: the classifier's open-set threshold (None: the checkpoint's)."""
     classifier = None
     if classify:
         from skillstream.models.inference import DEFAULT_MODEL, Classifier  # torch: only when classifying
-        classifier = Classifier.load(DEFAULT_MODEL, threads=2, threshold=load_config().model.threshold_override)
+        classifier = Classifier.load(DEFAULT_MODEL, threads=2, threshold=threshold)
     totals: Counter[str] = Counter()
     errors, skill_errors, latencies, push_us, worst_us, classify_ms = [], [], [], [], [], []
     missed: Counter[str] = Counter()

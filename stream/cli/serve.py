@@ -57,6 +57,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    logging.getLogger("websockets").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     try:
         config = load_config(args.config, overrides_from(args))
     except ConfigError as error:

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from skillstream.config import Config, ConfigError, check_stream_id
 from skillstream.models.inference import DEFAULT_MODEL, Classifier
 from skillstream.stream.pose import create_backend
+from skillstream.stream.pose.base import PoseBackendError
 from skillstream.stream.pose.service import PoseService
 from skillstream.stream.record import StreamRecorder
 from skillstream.stream.sources import Source, SourceError, create_source
@@ -87,16 +88,17 @@ class Server:
             self._handle_connection, server.host, server.port, process_request=make_request_handler(self.health),
             max_size=max(HARD_MESSAGE_LIMIT, server.max_message_bytes), compression=None)
         self._status_task = asyncio.create_task(self._publish_status(), name="status")
-        failures = []
+        failures = {}
         for stream_id, uri in self.config.sources.items():
             try:
                 await self.add_stream(stream_id, uri)
             except StreamError as error:
-                log.error("stream %s not started: %s", stream_id, error)
-                failures.append(f"{stream_id}: {error}")
+                failures[stream_id] = str(error)
         if failures and len(failures) == len(self.config.sources):
             await self.shutdown()
-            raise SourceError("no stream could start: " + "; ".join(failures))
+            raise SourceError("no stream could start: " + "; ".join(f"{k}: {v}" for k, v in failures.items()))
+        for stream_id, reason in failures.items():
+            log.error("stream %s not started: %s", stream_id, reason)
 
     @property
     def port(self) -> int:
@@ -136,7 +138,6 @@ class Server:
         """The pose service, created on first use (StreamError when the backend cannot start)."""
         async with self._pose_lock:
             if self._pose is None:
-                from skillstream.stream.pose.base import PoseBackendError
                 try:
                     backend = await asyncio.to_thread(create_backend, self.config.pose)
                 except PoseBackendError as error:

@@ -25,7 +25,7 @@ import numpy as np
 
 from skillstream.config import ClientSettings
 
-from .protocol import MESSAGE_TOPICS, Subscribe, encode, error_message, server_message
+from .protocol import MESSAGE_TOPICS, Subscribe, encode, encode_pose, error_message
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +186,7 @@ class Hub:
         """Offer a `pose` message of one frame to the clients it is due to (encoded only if any)."""
         targets = [c for c in self.clients if c.pose_due(stream, ts)]
         if targets:
-            text = encode(server_message("pose", stream, frame=frame, ts=round(ts, 4),
-                                         keypoints=pose_values(keypoints)))
+            text = encode_pose(stream, frame, ts, keypoints)
             for client in targets:
                 client.offer(text, droppable=True)
         return len(targets)
@@ -199,10 +198,3 @@ class Hub:
     def watching(self, streams: Iterable[str]) -> dict[str, int]:
         return {stream: self.subscribers(stream) for stream in streams}
 
-
-def pose_values(keypoints: np.ndarray) -> list[list[float]]:
-    """The 25 [x, y, confidence] of a (25, 3) frame, rounded for the wire (0.1 px, 0.001)."""
-    values = keypoints.astype(np.float64)  # (25, 3)
-    values[:, :2] = np.round(values[:, :2], 1)
-    values[:, 2] = np.round(values[:, 2], 3)
-    return values.tolist()

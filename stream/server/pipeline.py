@@ -26,7 +26,7 @@ import numpy as np
 from skillstream.config import Config
 from skillstream.stream.core.segmenter import SegmentCancel, SegmentEnd, Segmenter, SegmentStart
 from skillstream.stream.pose.service import PoseService
-from skillstream.stream.record import StreamRecorder
+from skillstream.stream.record import StreamRecorder, round_keypoints
 from skillstream.stream.sources import Source, SourceEnded
 
 from .hub import Hub
@@ -118,6 +118,9 @@ class StreamPipeline:
                     self._pose.open_stream(self.id)
                 keypoints = await self._pose.estimate(self.id, frame.image)  # (25, 3)
             if self.recorder is not None:
+                # The pipeline works on what the recording keeps (0.01 px), so that
+                # replaying the recording gives exactly the same skills.
+                keypoints = round_keypoints(keypoints)
                 self.recorder.write_frame(frame.index, frame.ts, keypoints)
             self.hub.publish_pose(self.id, frame.index, frame.ts, keypoints)
             for event in self.segmenter.push(frame.index, frame.ts, keypoints):
@@ -179,20 +182,24 @@ class StreamPipeline:
         self.hub.publish(message, text)
 
     def publish_end(self, reason: str, message: str = "") -> None:
+        """Announce the end of the stream (every ending comes through here) and
+        close its recording after writing the `stream_end` into it."""
         self.state = "ended"
         self._publish(server_message("stream_end", self.id, reason=reason, message=message,
                                      frames=self.frames_processed, segments=self.segments, skills=self.skills))
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
 
     async def close(self) -> None:
-        """Release the source, the pose state and the recording (idempotent)."""
+        """Release the source and the pose state (idempotent; the recording
+        stays open for the `stream_end` of `publish_end`)."""
         try:
             await self.source.stop()
         finally:
             if self._pose is not None:
                 self._pose.close_stream(self.id)
                 self._pose = None
-            if self.recorder is not None:
-                self.recorder.close()
 
     def status(self) -> dict[str, Any]:
         """The fields of this stream's `status` message."""

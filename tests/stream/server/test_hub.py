@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from skillstream.config import load_config
-from skillstream.stream.server.hub import SLOW_CLIENT_CLOSE_CODE, ClientSession, Hub, pose_values
+from skillstream.stream.server.hub import SLOW_CLIENT_CLOSE_CODE, ClientSession, Hub
 from skillstream.stream.server.protocol import Subscribe, server_message
 
 
@@ -133,9 +133,4 @@ async def test_a_blocked_client_does_not_hold_back_another():
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
-
-def test_pose_values_round_for_the_wire():
-    keypoints = np.zeros((25, 3), np.float32)
-    keypoints[0] = (123.456, 7.04, 0.98765)
-    assert pose_values(keypoints)[0] == [123.5, 7.0, 0.988]
 

@@ -62,3 +62,19 @@ def test_server_messages_carry_type_stream_and_time():
     assert isinstance(message["server_time"], float)
     assert json.loads(encode(error_message("bad_json", "x"))) | {"server_time": 0} == {
         "type": "error", "stream": None, "server_time": 0, "code": "bad_json", "message": "x"}
+
+
+def test_pose_messages_round_keypoints_for_the_wire():
+    import numpy as np
+
+    from skillstream.stream.server.protocol import encode_pose
+
+    keypoints = np.zeros((25, 3), np.float32)
+    keypoints[0] = (123.456, 7.04, 0.98765)
+    keypoints[24] = (-0.04, 1919.96, 1.0)
+    message = json.loads(encode_pose('cam "1"', 12, 0.4, keypoints))
+    assert message["type"] == "pose" and message["stream"] == 'cam "1"' and isinstance(message["server_time"], float)
+    assert (message["frame"], message["ts"]) == (12, 0.4)
+    assert len(message["keypoints"]) == 25 and message["keypoints"][1] == [0.0, 0.0, 0.0]
+    assert message["keypoints"][0] == [123.5, 7.0, 0.988]
+    assert message["keypoints"][24] == [-0.0, 1920.0, 1.0]
