@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from skillstream.stream.record import RecordingError, read_recording
+from tests.conftest import scaled_timeout
 
 from .conftest import (ServeProcess, assert_same_skills, client_of, running_server, skill_events, truth,
                        wait_until)
@@ -86,3 +87,21 @@ async def test_a_recording_cut_by_kill_9_replays_every_skill_it_holds(classifier
     closed = skill_events([m for m in replayed if m["type"] == "skill" and m["cut"] != "stream_end"])
     # Skills closed by frames that were recorded, but classified after the kill, may come on top.
     assert_same_skills(closed[:len(recorded)], recorded)
+
+
+async def test_while_recording_the_pipeline_sees_exactly_what_is_recorded(classifier, tmp_path):
+    """Full-precision keypoints (an .npz routine) are rounded to the recording's
+    precision before the segmenter, so that a replay sees the very same frames."""
+    from skillstream.models.synth.routine import write_routine
+
+    write_routine(tmp_path / "routine", 20, 31, fmt="npz")
+    record = tmp_path / "rec"
+    overrides = {"sources": {"r": f"npz:{tmp_path / 'routine' / 'routine.npz'}?pace=max"}, "record.dir": str(record)}
+    async with running_server(classifier, **overrides) as server:
+        async with asyncio.timeout(scaled_timeout(30)):
+            while "r" not in server.ended:
+                await asyncio.sleep(0.05)
+        seen, index, _ = server.ended["r"].segmenter.ring.window(500, 599)  # (100, 25, 3)
+    recording = read_recording(record / "r")
+    assert index.tolist() == list(range(500, 600))
+    assert (seen == recording.keypoints[500:600]).all()
