@@ -1,7 +1,8 @@
 """The terminal client behind `skillstream watch`: skill events as a live table or JSON lines.
 
-It subscribes to the `skill` and `segment` topics (one stream or all, with
-the history the server kept, so it starts with the session so far),
+It subscribes to the `skill` and `segment` topics (one stream or all; the
+first time with the history the server kept, so it starts with the session
+so far),
 prints one aligned row per recognised skill (or the event itself as a JSON
 line with `json_lines`), notes streams that end and reconnects with
 back-off when the server goes away.
@@ -55,6 +56,7 @@ async def watch(url: str, stream: str | None = None, json_lines: bool = False, e
                 hello = json.loads(await connection.recv())
                 live = {s["id"] for s in hello.get("streams", [])} if stream is None else {stream}
                 await connection.send(json.dumps(subscribe))
+                subscribe["history"] = False  # after a reconnection: only what is new
                 if not json_lines:
                     print(f"# connected to {url}: streams {', '.join(sorted(live)) or 'none yet'}", file=out, flush=True)
                     if not printed_header:

@@ -10,7 +10,8 @@ one inference thread.
 
 The open-set rule (`open_set_decisions`): a window is a skill when the
 network's most probable class is not the background class and the best
-skill's probability reaches the checkpoint's threshold; otherwise it is no
+skill's probability reaches the threshold (the checkpoint's, unless the
+caller gives its own: the server does, `model.threshold`); otherwise it is no
 skill ("a window that is no skill must not come out as a skill"). Training
 chooses the threshold on its validation split (`models.training.openset`);
 evaluation applies this same function.

@@ -52,6 +52,11 @@ class StreamError(Exception):
 
 
 class Server:
+    """Every stream and client of one process (see the module's docstring).
+    Streams are added and removed while it runs (`add_stream`,
+    `remove_stream`, also from clients' control messages); a stream's failure
+    ends that stream only."""
+
     def __init__(self, config: Config, classifier: Classifier | None = None) -> None:
         """`classifier`: an already loaded one, used as it is (tests share one);
         default: load `model.path` with `model.threshold`."""
@@ -60,6 +65,7 @@ class Server:
         self.streams: dict[str, StreamPipeline] = {}
         self.ended: OrderedDict[str, StreamPipeline] = OrderedDict()  # kept for their history, oldest first
         self._tasks: dict[str, asyncio.Task] = {}
+        self._starting: set[str] = set()  # ids whose source is being opened
         self._classifier = classifier
         self.classifier: ClassifierService | None = None
         self._pose: PoseService | None = None
@@ -118,16 +124,21 @@ class Server:
     async def shutdown(self) -> None:
         """End every stream (`stream_end` reason "server_shutdown") and close every
         connection, cancelling what is left after server.shutdown_timeout_s."""
-        for stream_id in list(self._tasks):
-            await self.remove_stream(stream_id, reason="server_shutdown")
+        limit = self.config.server.shutdown_timeout_s
         if self._status_task is not None:
             self._status_task.cancel()
+            await asyncio.gather(self._status_task, return_exceptions=True)
+        removals = [self.remove_stream(stream_id, reason="server_shutdown") for stream_id in list(self._tasks)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*removals, return_exceptions=True), limit)
+        except TimeoutError:
+            log.warning("streams still stopping after %.1f s: abandoned", limit)
         if self._websocket is not None:
             self._websocket.close()
             try:
-                await asyncio.wait_for(self._websocket.wait_closed(), self.config.server.shutdown_timeout_s)
+                await asyncio.wait_for(self._websocket.wait_closed(), limit)
             except TimeoutError:
-                log.warning("connections still open after %.1f s: dropped", self.config.server.shutdown_timeout_s)
+                log.warning("connections still open after %.1f s: dropped", limit)
         if self.classifier is not None:
             await self.classifier.shutdown()
         if self._pose is not None:
@@ -155,16 +166,21 @@ class Server:
             check_stream_id(stream_id, "stream id")
         except ConfigError as error:
             raise StreamError("bad_message", str(error)) from None
-        if stream_id in self.streams:
+        if stream_id in self.streams or stream_id in self._starting:
             raise StreamError("stream_exists", f"stream {stream_id!r} already exists")
-        self.ended.pop(stream_id, None)  # a new stream of that name: the old history goes
-        if len(self.streams) >= self.config.server.max_streams:
+        if len(self.streams) + len(self._starting) >= self.config.server.max_streams:
             raise StreamError("too_many_streams", f"the server carries at most {self.config.server.max_streams} streams")
+        self._starting.add(stream_id)  # the id is taken while the source opens (other adds may run meanwhile)
         try:
             source = create_source(uri, self.config.source_options)
             await source.start()
         except SourceError as error:
             raise StreamError("source_error", str(error)) from None
+        except Exception as error:  # whatever a source's library raises, it is this source's failure only
+            raise StreamError("source_error", f"{uri!r}: {type(error).__name__}: {error}") from None
+        finally:
+            self._starting.discard(stream_id)
+        self.ended.pop(stream_id, None)  # a new stream of that name: the old history goes
         pipeline = StreamPipeline(stream_id, source, self.config, self.hub, self.classifier, self.pose_service,
                                   self._recorder_factory(stream_id))
         self.streams[stream_id] = pipeline
@@ -272,4 +288,7 @@ class Server:
             await asyncio.sleep(self.config.clients.status_interval_s)
             for stream_id, pipeline in list(self.streams.items()):
                 if pipeline.state == "live":
-                    self.hub.publish(server_message("status", stream_id, **pipeline.status()))
+                    try:
+                        self.hub.publish(server_message("status", stream_id, **pipeline.status()))
+                    except Exception:  # one stream's bad figure must not end status for every stream
+                        log.exception("status of stream %s", stream_id)

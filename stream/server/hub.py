@@ -53,6 +53,8 @@ class ClientSession:
         self.capacity = settings.send_queue
         self.max_skipped = settings.max_skipped_skill_events
         self.default_pose_fps = settings.pose_fps
+        self.history_limit = settings.history_events
+        self._closing: asyncio.Task | None = None
         self.subscription: Subscribe | None = None
         self.events_skipped = 0      # events this client never received
         self.unreported_skipped = 0  # of those, not yet told to the client
@@ -119,14 +121,22 @@ class ClientSession:
         self._wake.set()
 
     def replay(self, texts: Iterable[str]) -> None:
-        """Queue a stream's kept events for a late subscriber, beyond the queue's
-        capacity (the history is bounded by clients.history_events)."""
+        """Queue a stream's kept events for a late subscriber. A replay may go
+        beyond the queue's capacity by one stream's history
+        (clients.history_events), so that it fits; what goes further (a client
+        asking again and again without reading) is skipped like any event."""
+        room = self.capacity + self.history_limit - self.depth
         for text in texts:
-            self._events.append((next(self._sequence), text))
+            if room > 0:
+                self._events.append((next(self._sequence), text))
+                room -= 1
+            else:
+                self.offer(text, droppable=False)
         self._wake.set()
 
     def send_now(self, message: dict[str, Any]) -> None:
-        """Queue a message about the connection itself (hello, error): never dropped."""
+        """Queue a message about the connection itself (hello, a reply, an
+        error); a client that does not read loses these as it loses events."""
         self.offer(encode(message), droppable=False)
 
     def _next_text(self) -> str | None:
@@ -154,7 +164,7 @@ class ClientSession:
     def _disconnect(self) -> None:
         self.disconnecting = True
         log.warning("client %s: disconnected, %d events not delivered", self.name, self.events_skipped)
-        asyncio.get_running_loop().create_task(
+        self._closing = asyncio.get_running_loop().create_task(
             self.connection.close(SLOW_CLIENT_CLOSE_CODE, "client too slow: events were not delivered"))
 
 
@@ -194,7 +204,3 @@ class Hub:
     def subscribers(self, stream: str) -> int:
         """Clients that receive some message of `stream`."""
         return sum(1 for c in self.clients if c.wants(stream, None))
-
-    def watching(self, streams: Iterable[str]) -> dict[str, int]:
-        return {stream: self.subscribers(stream) for stream in streams}
-

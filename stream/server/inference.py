@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -31,13 +30,8 @@ class ClassifierService:
         self._queue: asyncio.Queue[tuple[np.ndarray, asyncio.Future[Prediction]]] = asyncio.Queue(4 * max_batch)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
         self._worker: asyncio.Task | None = None
-        self.batches = 0
-        self.windows = 0
-        self.last_batch_ms = 0.0
-
-    @property
-    def queue_depth(self) -> int:
-        return self._queue.qsize()
+        self.batches = 0  # forward passes so far
+        self.windows = 0  # windows classified so far
 
     async def startup(self) -> None:
         self._worker = asyncio.create_task(self._run(), name="classifier")
@@ -55,7 +49,6 @@ class ClassifierService:
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             windows = [window for window, _ in batch]
-            started = time.perf_counter()
             try:
                 predictions = await loop.run_in_executor(self._executor, self.classifier.classify, windows)
             except Exception as error:  # a bad window must not stop the classifier for every stream
@@ -64,7 +57,6 @@ class ClassifierService:
                     if not future.done():
                         future.set_exception(error)
                 continue
-            self.last_batch_ms = (time.perf_counter() - started) * 1e3
             self.batches += 1
             self.windows += len(batch)
             for (_, future), prediction in zip(batch, predictions):
@@ -75,4 +67,4 @@ class ClassifierService:
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)

@@ -82,21 +82,22 @@ class StreamPipeline:
         publisher = asyncio.create_task(self._publish_predictions(), name=f"publish:{self.id}")
         try:
             self.state = "live"
-            await self._consume()
-            self.end_reason = "finished"
-        except asyncio.CancelledError:
+            try:
+                await self._consume()
+                self.end_reason = "finished"
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # this stream fails, the server and other streams go on
+                log.exception("stream %s failed", self.id)
+                self.end_reason = "failed"
+                self._publish(server_message("error", self.id, code="stream_failed",
+                                             message=f"stream {self.id}: {type(error).__name__}: {error}"))
+            await self._pending.put(None)  # the publisher publishes what is queued, then stops
+            await publisher
+        finally:
             publisher.cancel()
             await asyncio.gather(publisher, return_exceptions=True)
             await self.close()
-            raise
-        except Exception as error:  # this stream fails, the server and other streams go on
-            log.exception("stream %s failed", self.id)
-            self.end_reason = "failed"
-            self._publish(server_message("error", self.id, code="stream_failed",
-                                         message=f"stream {self.id}: {type(error).__name__}: {error}"))
-        await self._pending.put(None)  # the publisher publishes what is queued, then stops
-        await publisher
-        await self.close()
         self.publish_end(self.end_reason)
 
     async def _consume(self) -> None:
@@ -121,7 +122,7 @@ class StreamPipeline:
                 # The pipeline works on what the recording keeps (0.01 px), so that
                 # replaying the recording gives exactly the same skills.
                 keypoints = round_keypoints(keypoints)
-                self.recorder.write_frame(frame.index, frame.ts, keypoints)
+                self._record(self.recorder.write_frame, frame.index, frame.ts, keypoints)
             self.hub.publish_pose(self.id, frame.index, frame.ts, keypoints)
             for event in self.segmenter.push(frame.index, frame.ts, keypoints):
                 await self._on_segment_event(event, arrived)
@@ -166,9 +167,7 @@ class StreamPipeline:
             if prediction.is_skill or report_no_skill:
                 self.skills += prediction.is_skill
                 self._publish(server_message(
-                    "skill", self.id, label=prediction.label, confidence=round(prediction.confidence, 4),
-                    top=[[name, round(p, 4)] for name, p in prediction.top], is_skill=prediction.is_skill,
-                    **span, cut=segment.reason,
+                    "skill", self.id, **prediction.to_dict(), **span, cut=segment.reason,
                     latency_ms=round((time.monotonic() - pending.closed_at) * 1e3, 2)))
             else:
                 self._publish(server_message("segment_end", self.id, outcome="no_skill", **span))
@@ -176,14 +175,29 @@ class StreamPipeline:
     # -- publishing and state -----------------------------------------------------------
     def _publish(self, message: dict[str, Any]) -> None:
         if self.recorder is not None:
-            self.recorder.write_event(message)
+            self._record(self.recorder.write_event, message)
+        self._publish_now(message)
+
+    def _publish_now(self, message: dict[str, Any]) -> None:
         text = encode(message)
         self.history.append((message["type"], text))
         self.hub.publish(message, text)
 
+    def _record(self, write: Callable[..., None], *record: Any) -> None:
+        """Write one record; a recording that fails (disk full) stops, the stream goes on."""
+        try:
+            write(*record)
+        except OSError as error:
+            log.error("stream %s: recording stopped: %s", self.id, error)
+            self._publish_now(server_message("error", self.id, code="recording_failed", message=str(error)))
+            self.recorder.close()
+            self.recorder = None
+
     def publish_end(self, reason: str, message: str = "") -> None:
-        """Announce the end of the stream (every ending comes through here) and
-        close its recording after writing the `stream_end` into it."""
+        """Announce the end of the stream, once (every ending comes through
+        here), and close its recording after writing the `stream_end` into it."""
+        if self.state == "ended":
+            return
         self.state = "ended"
         self._publish(server_message("stream_end", self.id, reason=reason, message=message,
                                      frames=self.frames_processed, segments=self.segments, skills=self.skills))

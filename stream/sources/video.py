@@ -179,6 +179,8 @@ class VideoFileSource(Source):
         self._stop.set()
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, JOIN_TIMEOUT_S)
+        while not self._frames.empty():  # decoded frames are large; an ended stream is kept for its history
+            self._frames.get_nowait()
         self.state = "ended"
 
 
@@ -280,4 +282,6 @@ class LiveVideoSource(Source):
         self._wake.set()  # a waiting recv() ends
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, JOIN_TIMEOUT_S)
+        with self._lock:
+            self._newest = None
         self.state = "ended"

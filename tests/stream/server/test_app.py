@@ -185,3 +185,19 @@ async def test_late_subscriber_gets_the_history_of_an_ended_stream(classifier, r
             messages = await client.until_stream_end()
     assert messages[0]["type"] == "stream_start"
     assert match_segments(skills_of(messages), truth(routine), 0.5).f1 >= 0.9
+
+
+async def test_concurrent_adds_of_one_id_start_one_stream(classifier, routine):
+    async with running_server(classifier) as server:
+        uri = f"openpose:{routine}?pace=realtime"
+        results = await asyncio.gather(server.add_stream("a", uri), server.add_stream("a", uri),
+                                       return_exceptions=True)
+        errors = [r for r in results if isinstance(r, app_module.StreamError)]
+        assert len(errors) == 1 and errors[0].code == "stream_exists"
+        assert list(server.streams) == ["a"]
+        async with client_of(server, {"streams": ["a"], "topics": ["skill"]}) as client:
+            await asyncio.gather(server.remove_stream("a"), server.remove_stream("a"), return_exceptions=True)
+            assert (await client.recv_type("stream_end"))["reason"] == "removed"
+            await client.send({"type": "subscribe", "streams": ["*"], "topics": ["skill"]})
+            assert (await client.recv())["type"] == "subscribed"  # no second stream_end came before it
+        assert not server.streams
