@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The real-browser tests (tests/clients/): Debian's chromium and npm's
+# playwright-core, which drives it; no browser is ever downloaded.
+BROWSER_STAMP := node_modules/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test model
 
@@ -12,7 +16,7 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/skillstream serve
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest
 
 # The shipped classifier (models/pretrained/): synthetic data, deterministic
@@ -22,6 +26,12 @@ model: $(STAMP)
 	$(BIN)/skillstream synth --out out/beam --seed 0 --background-clips 200
 	$(BIN)/skillstream train --data out/beam --out models/pretrained/default.pt --arch default \
 		--epochs 100 --seed 0 --threads 2 --report models/pretrained/default_report
+
+$(BROWSER_STAMP): package.json package-lock.json
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

@@ -7,8 +7,9 @@ defaults.
 
 from .load import DEFAULT_CONFIG, load_config
 from .schema import (ClientSettings, Config, ConfigError, ModelSettings, OpenPoseSettings, PoseSettings,
-                     RecordSettings, SegmenterSettings, ServerSettings, SourceOptions, check_stream_id)
+                     RecordSettings, SegmenterSettings, ServerSettings, SourceOptions, WebRTCSettings,
+                     check_stream_id)
 
 __all__ = ["DEFAULT_CONFIG", "load_config", "ClientSettings", "Config", "ConfigError", "ModelSettings",
            "OpenPoseSettings", "PoseSettings", "RecordSettings", "SegmenterSettings", "ServerSettings",
-           "SourceOptions", "check_stream_id"]
+           "SourceOptions", "WebRTCSettings", "check_stream_id"]

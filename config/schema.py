@@ -193,6 +193,17 @@ class ClientSettings:
 
 
 @dataclass(frozen=True)
+class WebRTCSettings:
+    allow_loopback: bool
+    stun_server: str
+
+    def __post_init__(self) -> None:
+        if self.stun_server and not self.stun_server.startswith(("stun:", "stuns:")):
+            raise ConfigError(f"webrtc.stun_server: expected a stun: URL such as stun:stun.example.org:3478, "
+                              f"got {self.stun_server!r}")
+
+
+@dataclass(frozen=True)
 class RecordSettings:
     dir: str
 
@@ -207,6 +218,7 @@ class Config:
     segmenter: SegmenterSettings
     source_options: SourceOptions
     clients: ClientSettings
+    webrtc: WebRTCSettings
     record: RecordSettings
     sources: dict[str, str]
 

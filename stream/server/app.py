@@ -10,6 +10,7 @@ signal, from the CLI); `shutdown()` ends every stream and connection within
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import time
@@ -27,13 +28,14 @@ from skillstream.stream.pose.base import PoseBackendError
 from skillstream.stream.pose.service import PoseService
 from skillstream.stream.record import StreamRecorder
 from skillstream.stream.sources import Source, SourceError, create_source
+from skillstream.stream.sources.webrtc import OfferError, accept_offer
 
 from .http import make_request_handler
 from .hub import ClientSession, Hub
 from .inference import ClassifierService
 from .pipeline import StreamPipeline
 from .protocol import (MESSAGE_TOPICS, PROTOCOL_VERSION, TOPICS, AddStream, ProtocolError, RemoveStream, Subscribe,
-                       error_message, parse_client_message, server_message)
+                       WebRTCClose, WebRTCOffer, error_message, parse_client_message, server_message)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class Server:
         self.ended: OrderedDict[str, StreamPipeline] = OrderedDict()  # kept for their history, oldest first
         self._tasks: dict[str, asyncio.Task] = {}
         self._starting: set[str] = set()  # ids whose source is being opened
+        self._cameras: dict[ClientSession, set[str]] = {}  # WebRTC streams by the client that offered them
         self._classifier = classifier
         self.classifier: ClassifierService | None = None
         self._pose: PoseService | None = None
@@ -162,6 +165,36 @@ class Server:
         """Open `uri` and start its pipeline as stream `stream_id`; StreamError
         (code and reason) when the id is bad or taken, the server is full, or the
         source cannot be opened."""
+        async with self._new_stream(stream_id):
+            try:
+                source = create_source(uri, self.config.source_options)
+                await source.start()
+            except SourceError as error:
+                raise StreamError("source_error", str(error)) from None
+            except Exception as error:  # whatever a source's library raises, it is this source's failure only
+                raise StreamError("source_error", f"{uri!r}: {type(error).__name__}: {error}") from None
+            pipeline = self._run_stream(stream_id, source)
+        log.info("stream %s: %s", stream_id, uri)
+        return pipeline
+
+    async def add_webrtc_stream(self, stream_id: str, offer_sdp: str) -> tuple[StreamPipeline, str]:
+        """Answer a browser's WebRTC offer and run its video as stream
+        `stream_id`: the pipeline and the answer's SDP. StreamError as
+        `add_stream`, or "bad_offer"."""
+        async with self._new_stream(stream_id):
+            try:
+                source, answer = await accept_offer(stream_id, offer_sdp, self.config.webrtc)
+            except OfferError as error:
+                raise StreamError("bad_offer", str(error)) from None
+            await source.start()
+            pipeline = self._run_stream(stream_id, source)
+        log.info("stream %s: a browser camera (WebRTC)", stream_id)
+        return pipeline, answer
+
+    @contextlib.asynccontextmanager
+    async def _new_stream(self, stream_id: str):
+        """Check that `stream_id` can be added and hold it while its source opens
+        (other adds may run meanwhile)."""
         try:
             check_stream_id(stream_id, "stream id")
         except ConfigError as error:
@@ -170,16 +203,13 @@ class Server:
             raise StreamError("stream_exists", f"stream {stream_id!r} already exists")
         if len(self.streams) + len(self._starting) >= self.config.server.max_streams:
             raise StreamError("too_many_streams", f"the server carries at most {self.config.server.max_streams} streams")
-        self._starting.add(stream_id)  # the id is taken while the source opens (other adds may run meanwhile)
+        self._starting.add(stream_id)
         try:
-            source = create_source(uri, self.config.source_options)
-            await source.start()
-        except SourceError as error:
-            raise StreamError("source_error", str(error)) from None
-        except Exception as error:  # whatever a source's library raises, it is this source's failure only
-            raise StreamError("source_error", f"{uri!r}: {type(error).__name__}: {error}") from None
+            yield
         finally:
             self._starting.discard(stream_id)
+
+    def _run_stream(self, stream_id: str, source: Source) -> StreamPipeline:
         self.ended.pop(stream_id, None)  # a new stream of that name: the old history goes
         pipeline = StreamPipeline(stream_id, source, self.config, self.hub, self.classifier, self.pose_service,
                                   self._recorder_factory(stream_id))
@@ -187,7 +217,6 @@ class Server:
         task = asyncio.create_task(pipeline.run(), name=f"stream:{stream_id}")
         self._tasks[stream_id] = task
         task.add_done_callback(lambda _: self._forget(stream_id, task))
-        log.info("stream %s: %s", stream_id, uri)
         return pipeline
 
     def _forget(self, stream_id: str, task: asyncio.Task) -> None:
@@ -243,6 +272,10 @@ class Server:
             self.hub.remove(client)
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
+            # A browser camera ends with the page that sent it (tab closed, page reloaded).
+            for stream_id in self._cameras.pop(client, set()):
+                with contextlib.suppress(StreamError):
+                    await self.remove_stream(stream_id, reason="finished")
 
     async def _on_message(self, client: ClientSession, data: str | bytes) -> None:
         try:
@@ -273,6 +306,18 @@ class Server:
                 self._check_token(message.token, "remove_stream")
                 await self.remove_stream(message.id)
                 client.send_now(server_message("stream_removed", message.id))
+            elif isinstance(message, WebRTCOffer):
+                if self.config.server.token:  # a camera needs the token only where one is configured
+                    self._check_token(message.token, "webrtc_offer")
+                pipeline, answer = await self.add_webrtc_stream(message.id, message.sdp)
+                self._cameras.setdefault(client, set()).add(message.id)
+                client.send_now(server_message("webrtc_answer", message.id, sdp=answer))
+                self.hub.publish(server_message("stream_added", message.id, **pipeline.describe()))
+            elif isinstance(message, WebRTCClose):
+                if message.id not in self._cameras.get(client, set()):
+                    self._check_token(message.token, "webrtc_close")  # someone else's camera: control
+                self._cameras.get(client, set()).discard(message.id)
+                await self.remove_stream(message.id, reason="finished")
         except (ProtocolError, StreamError) as error:
             client.send_now(error_message(error.code, str(error)))
 

@@ -59,7 +59,20 @@ class RemoveStream:
     token: str
 
 
-ClientMessage = Subscribe | AddStream | RemoveStream
+@dataclass(frozen=True)
+class WebRTCOffer:
+    id: str
+    sdp: str
+    token: str
+
+
+@dataclass(frozen=True)
+class WebRTCClose:
+    id: str
+    token: str
+
+
+ClientMessage = Subscribe | AddStream | RemoveStream | WebRTCOffer | WebRTCClose
 
 
 def parse_client_message(data: str | bytes, max_bytes: int) -> ClientMessage:
@@ -119,7 +132,19 @@ def _parse_remove_stream(message: dict[str, Any]) -> RemoveStream:
     return RemoveStream(_string(message, "remove_stream", "id"), _token(message, "remove_stream"))
 
 
-_PARSERS = {"subscribe": _parse_subscribe, "add_stream": _parse_add_stream, "remove_stream": _parse_remove_stream}
+def _parse_webrtc_offer(message: dict[str, Any]) -> WebRTCOffer:
+    _known_fields(message, ("type", "id", "sdp", "token"))
+    return WebRTCOffer(_string(message, "webrtc_offer", "id"), _string(message, "webrtc_offer", "sdp"),
+                       _token(message, "webrtc_offer"))
+
+
+def _parse_webrtc_close(message: dict[str, Any]) -> WebRTCClose:
+    _known_fields(message, ("type", "id", "token"))
+    return WebRTCClose(_string(message, "webrtc_close", "id"), _token(message, "webrtc_close"))
+
+
+_PARSERS = {"subscribe": _parse_subscribe, "add_stream": _parse_add_stream, "remove_stream": _parse_remove_stream,
+            "webrtc_offer": _parse_webrtc_offer, "webrtc_close": _parse_webrtc_close}
 
 
 def _known_fields(message: dict[str, Any], known: tuple[str, ...]) -> None:
