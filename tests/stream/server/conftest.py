@@ -68,8 +68,10 @@ class Client:
         return json.loads(await asyncio.wait_for(self.connection.recv(), scaled_timeout(timeout)))
 
     async def recv_type(self, kind: str, timeout: float = 10.0) -> dict:
-        while (message := await self.recv(timeout))["type"] != kind:
-            pass
+        """The next message of type `kind` (others are passed over), within `timeout` in all."""
+        async with asyncio.timeout(scaled_timeout(timeout)):
+            while (message := json.loads(await self.connection.recv()))["type"] != kind:
+                pass
         return message
 
     async def until_stream_end(self, timeout: float = 60.0) -> list[dict]:
