@@ -14,23 +14,14 @@
 // started_at + pose ts)), rtp (the sender's statistics), console (the page's
 // errors), seconds (since the driver started).
 
-import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
 
+import { command, report, scaledMs } from "./driver.mjs";
+
 const [url, stream, token, y4m, screenshot, streamSeconds] = process.argv.slice(2);
-const scale = Number(process.env.SKILLSTREAM_TEST_TIMEOUT_SCALE || "1");
-const TIMEOUT_MS = 30000 * scale;
+const TIMEOUT_MS = scaledMs(30000);
 const started = Date.now();
 
-const report = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
-const commands = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function command(name) {
-  const { value, done } = await commands.next();
-  if (done) throw new Error(`stdin closed while waiting for command ${name}`);
-  const message = JSON.parse(value);
-  if (message.command !== name) throw new Error(`expected command ${name}, got ${value}`);
-  return message;
-}
 
 // The median of `values` (seconds) in milliseconds; null when there are none.
 function medianMs(values) {

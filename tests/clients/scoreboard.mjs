@@ -10,22 +10,13 @@
 //      the tile of STREAM to show state S, and reports {phase: "reconnected", ...}.
 // Every report carries what the page shows of STREAM (see `observe`).
 
-import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
 
-const [url, stream, skillsWanted, screenshots] = process.argv.slice(2);
-const scale = Number(process.env.SKILLSTREAM_TEST_TIMEOUT_SCALE || "1");
-const TIMEOUT_MS = 40000 * scale;
+import { command, report, scaledMs } from "./driver.mjs";
 
-const report = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
-const commands = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function command(name) {
-  const { value, done } = await commands.next();
-  if (done) throw new Error(`stdin closed while waiting for command ${name}`);
-  const message = JSON.parse(value);
-  if (message.command !== name) throw new Error(`expected command ${name}, got ${value}`);
-  return message;
-}
+const [url, stream, skillsWanted, screenshots] = process.argv.slice(2);
+const TIMEOUT_MS = scaledMs(40000);
+
 
 // What the page shows of one stream: the tile's data attributes and texts, the
 // history rows oldest first, the page's own bookkeeping, and how many pixels of
