@@ -33,6 +33,7 @@ from skillstream.stream.sources.webrtc import OfferError, accept_offer
 from .http import make_request_handler
 from .hub import ClientSession, Hub
 from .inference import ClassifierService
+from .metrics import render as render_metrics
 from .pipeline import StreamPipeline
 from .protocol import (MESSAGE_TOPICS, PROTOCOL_VERSION, TOPICS, AddStream, ProtocolError, RemoveStream, Subscribe,
                        WebRTCClose, WebRTCOffer, error_message, parse_client_message, server_message)
@@ -94,7 +95,7 @@ class Server:
             await self.pose_service()  # fail at start-up, with the build instructions, not on the first frame
         server = self.config.server
         self._websocket = await serve(
-            self._handle_connection, server.host, server.port, process_request=make_request_handler(self.health),
+            self._handle_connection, server.host, server.port, process_request=make_request_handler(self.health, lambda: render_metrics(self)),
             max_size=max(HARD_MESSAGE_LIMIT, server.max_message_bytes), compression=None)
         self._status_task = asyncio.create_task(self._publish_status(), name="status")
         failures = {}

@@ -19,6 +19,8 @@ from websockets.http11 import Request, Response
 
 WEBSOCKET_PATH = "/ws"
 HEALTH_PATH = "/health"
+METRICS_PATH = "/metrics"
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus' text format
 CLIENTS_ROOT = Path(__file__).resolve().parents[2] / "clients"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -55,9 +57,11 @@ def static_path(url_path: str, root: Path = CLIENTS_ROOT) -> Path | None:
     return candidate
 
 
-def make_request_handler(health: Callable[[], dict[str, Any]], root: Path = CLIENTS_ROOT):
+def make_request_handler(health: Callable[[], dict[str, Any]], metrics: Callable[[], str],
+                         root: Path = CLIENTS_ROOT):
     """websockets' `process_request`: static files under `root`, `HEALTH_PATH`
-    as JSON from `health()`, the handshake at `WEBSOCKET_PATH`."""
+    as JSON from `health()`, `METRICS_PATH` as Prometheus text from
+    `metrics()`, the handshake at `WEBSOCKET_PATH`."""
 
     async def process_request(connection: Any, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
@@ -65,6 +69,8 @@ def make_request_handler(health: Callable[[], dict[str, Any]], root: Path = CLIE
             return None
         if path == HEALTH_PATH:
             return response(HTTPStatus.OK, json.dumps(health()).encode(), "application/json")
+        if path == METRICS_PATH:
+            return response(HTTPStatus.OK, metrics().encode(), METRICS_CONTENT_TYPE)
         if "upgrade" in request.headers.get("Connection", "").lower():
             return text_response(HTTPStatus.NOT_FOUND, f"websocket endpoint is {WEBSOCKET_PATH}")
         found = static_path(path, root)

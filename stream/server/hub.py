@@ -173,12 +173,26 @@ class Hub:
 
     def __init__(self) -> None:
         self.clients: set[ClientSession] = set()
+        # What clients that have left lost, so that the totals never go down.
+        self._gone_dropped = 0
+        self._gone_skipped = 0
 
     def add(self, client: ClientSession) -> None:
         self.clients.add(client)
 
     def remove(self, client: ClientSession) -> None:
-        self.clients.discard(client)
+        if client in self.clients:
+            self.clients.discard(client)
+            self._gone_dropped += client.droppable_dropped
+            self._gone_skipped += client.events_skipped
+
+    def droppable_dropped(self) -> int:
+        """Pose and status messages dropped for slow clients since the start."""
+        return self._gone_dropped + sum(c.droppable_dropped for c in self.clients)
+
+    def events_skipped(self) -> int:
+        """Events slow clients missed (and were told of) since the start."""
+        return self._gone_skipped + sum(c.events_skipped for c in self.clients)
 
     def publish(self, message: dict[str, Any], text: str | None = None) -> int:
         """Offer `message` (a `server_message`; `text`: its encoding if already

@@ -134,3 +134,20 @@ async def test_a_blocked_client_does_not_hold_back_another():
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+
+
+async def test_loss_totals_keep_what_departed_clients_lost():
+    hub = Hub()
+    connection = FakeConnection()
+    connection.unblocked.clear()
+    client = subscribed(connection, send_queue=4, max_skipped_skill_events=100)
+    hub.add(client)
+    keypoints = np.zeros((25, 3), np.float32)
+    for frame in range(6):
+        hub.publish_pose("a", frame, frame / 30, keypoints)
+    for n in range(6):
+        hub.publish(skill(n))
+    assert (hub.droppable_dropped(), hub.events_skipped()) == (6, 2)
+    hub.remove(client)
+    hub.remove(client)  # twice: counted once
+    assert (hub.droppable_dropped(), hub.events_skipped()) == (6, 2)

@@ -1,0 +1,61 @@
+"""`GET /metrics`: the server's figures in Prometheus' text format (version 0.0.4).
+
+Per live stream (label `stream`): frames in, processed and dropped, segments
+and skills (counters), frame rates, pose time and queue depth (gauges), the
+same figures as the stream's `status` messages. Server-wide: streams,
+clients, classifier forward passes and windows, and the messages clients
+lost (pose and status dropped, events skipped) since the server started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .app import Server
+
+# status field -> (metric name, type, help)
+STREAM_METRICS = (
+    ("frames_in", "skillstream_frames_in_total", "counter", "frames taken from the source"),
+    ("frames_processed", "skillstream_frames_processed_total", "counter", "frames through pose and the segmenter"),
+    ("frames_dropped", "skillstream_frames_dropped_total", "counter", "frames a live source dropped (the pipeline was behind)"),
+    ("segments", "skillstream_segments_total", "counter", "segments closed and classified"),
+    ("skills", "skillstream_skills_total", "counter", "segments reported as skills"),
+    ("fps_in", "skillstream_fps_in", "gauge", "frames per second taken from the source (last 2 s)"),
+    ("fps_processed", "skillstream_fps_processed", "gauge", "frames per second processed (last 2 s)"),
+    ("pose_ms", "skillstream_pose_ms", "gauge", "mean pose time of the stream's recent frames, ms"),
+    ("queue_depth", "skillstream_queue_depth", "gauge", "frames waiting for pose and segments waiting for the classifier"),
+    ("clients", "skillstream_stream_clients", "gauge", "clients subscribed to the stream"),
+)
+
+
+def render(server: Server) -> str:
+    """The exposition text of `server`'s figures now."""
+    lines: list[str] = []
+    statuses = {stream_id: pipeline.status() for stream_id, pipeline in server.streams.items()
+                if pipeline.state == "live"}
+    for field, name, kind, help_text in STREAM_METRICS:
+        lines += _family(name, kind, help_text,
+                         ((f'{{stream="{stream_id}"}}', status[field]) for stream_id, status in statuses.items()))
+    hub, classifier = server.hub, server.classifier
+    lines += _family("skillstream_streams", "gauge", "streams being served", [("", len(server.streams))])
+    lines += _family("skillstream_clients", "gauge", "websocket clients connected", [("", len(hub.clients))])
+    lines += _family("skillstream_classifier_batches_total", "counter", "classifier forward passes",
+                     [("", classifier.batches if classifier else 0)])
+    lines += _family("skillstream_classifier_windows_total", "counter", "segments classified",
+                     [("", classifier.windows if classifier else 0)])
+    lines += _family("skillstream_client_messages_dropped_total", "counter",
+                     "pose and status messages dropped for slow clients", [("", hub.droppable_dropped())])
+    lines += _family("skillstream_client_events_skipped_total", "counter",
+                     "events slow clients did not receive (they were told)", [("", hub.events_skipped())])
+    return "\n".join(lines) + "\n"
+
+
+def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, float]]) -> list[str]:
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}",
+            *(f"{name}{labels} {_number(value)}" for labels, value in samples)]
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
