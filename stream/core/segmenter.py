@@ -36,7 +36,9 @@ trained with) to the frame that closed the segment.
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,21 +93,31 @@ Event = SegmentStart | SegmentCancel | SegmentEnd
 
 
 class _RecentMedian:
-    """The median of the values added in the last `window_s` seconds, over
-    at most `slots` values (a preallocated ring)."""
+    """The median of the values added in the last `window_s` seconds, over at
+    most `slots` values. The values are also kept sorted, so that a new one
+    costs a binary search instead of a median over the whole window (the
+    result is exactly `np.median` of the same values)."""
 
     def __init__(self, slots: int, window_s: float) -> None:
+        self.slots = slots
         self.window_s = window_s
-        self._values = np.zeros(slots, np.float64)  # (S,)
-        self._ts = np.full(slots, -np.inf)  # (S,)
-        self._next = 0
+        self._recent: deque[tuple[float, float]] = deque()  # (ts, value), oldest first; at most `slots`
+        self._sorted: list[float] = []  # the same values, ascending
         self.median: float | None = None  # None until a value is added
 
     def add(self, ts: float, value: float) -> None:
-        self._values[self._next] = value
-        self._ts[self._next] = ts
-        self._next = (self._next + 1) % len(self._values)
-        self.median = float(np.median(self._values[self._ts > ts - self.window_s]))
+        if len(self._recent) == self.slots:
+            self._drop_oldest()
+        self._recent.append((ts, value))
+        bisect.insort(self._sorted, value)
+        while self._recent[0][0] <= ts - self.window_s:
+            self._drop_oldest()
+        middle, odd = divmod(len(self._sorted), 2)
+        self.median = self._sorted[middle] if odd else (self._sorted[middle - 1] + self._sorted[middle]) / 2
+
+    def _drop_oldest(self) -> None:
+        _, value = self._recent.popleft()
+        del self._sorted[bisect.bisect_left(self._sorted, value)]
 
 
 class _Posture:

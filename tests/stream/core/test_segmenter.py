@@ -141,3 +141,20 @@ def test_bad_frames_are_refused():
     segmenter.push(5, 1.0, figure())
     with pytest.raises(ValueError, match="not above the newest 5"):
         segmenter.push(5, 1.25, figure())
+
+
+def test_recent_median_is_numpys_median_of_the_window():
+    from skillstream.stream.core.segmenter import _RecentMedian
+
+    rng = np.random.default_rng(5)
+    slots, window = 40, 1.0
+    recent = _RecentMedian(slots, window)
+    history = []
+    ts = 0.0
+    for _ in range(2000):
+        ts += float(rng.choice([1 / 60, 1 / 30, 0.2, 1.5]))  # dense stretches, gaps, frames beyond the slots
+        value = float(rng.choice([rng.uniform(0.5, 2.0), 1.0]))  # repeated values too
+        recent.add(ts, value)
+        history.append((ts, value))
+        kept = [v for t, v in history[-slots:] if t > ts - window]
+        assert recent.median == float(np.median(kept))
