@@ -69,7 +69,9 @@ class Server:
         self.ended: OrderedDict[str, StreamPipeline] = OrderedDict()  # kept for their history, oldest first
         self._tasks: dict[str, asyncio.Task] = {}
         self._starting: set[str] = set()  # ids whose source is being opened
-        self._cameras: dict[ClientSession, set[str]] = {}  # WebRTC streams by the client that offered them
+        # WebRTC streams by the client that offered them (the pipeline tells a
+        # camera from a later stream that reuses its name).
+        self._cameras: dict[ClientSession, dict[str, StreamPipeline]] = {}
         self._classifier = classifier
         self.classifier: ClassifierService | None = None
         self._pose: PoseService | None = None
@@ -274,9 +276,10 @@ class Server:
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
             # A browser camera ends with the page that sent it (tab closed, page reloaded).
-            for stream_id in self._cameras.pop(client, set()):
-                with contextlib.suppress(StreamError):
-                    await self.remove_stream(stream_id, reason="finished")
+            for stream_id, pipeline in self._cameras.pop(client, {}).items():
+                if self.streams.get(stream_id) is pipeline:
+                    with contextlib.suppress(StreamError):
+                        await self.remove_stream(stream_id, reason="finished")
 
     async def _on_message(self, client: ClientSession, data: str | bytes) -> None:
         try:
@@ -311,13 +314,13 @@ class Server:
                 if self.config.server.token:  # a camera needs the token only where one is configured
                     self._check_token(message.token, "webrtc_offer")
                 pipeline, answer = await self.add_webrtc_stream(message.id, message.sdp)
-                self._cameras.setdefault(client, set()).add(message.id)
+                self._cameras.setdefault(client, {})[message.id] = pipeline
                 client.send_now(server_message("webrtc_answer", message.id, sdp=answer))
                 self.hub.publish(server_message("stream_added", message.id, **pipeline.describe()))
             elif isinstance(message, WebRTCClose):
-                if message.id not in self._cameras.get(client, set()):
-                    self._check_token(message.token, "webrtc_close")  # someone else's camera: control
-                self._cameras.get(client, set()).discard(message.id)
+                own = self._cameras.get(client, {}).pop(message.id, None)
+                if own is None or self.streams.get(message.id) is not own:
+                    self._check_token(message.token, "webrtc_close")  # not this client's camera: control
                 await self.remove_stream(message.id, reason="finished")
         except (ProtocolError, StreamError) as error:
             client.send_now(error_message(error.code, str(error)))

@@ -1,6 +1,6 @@
 """`GET /metrics`: the server's figures in Prometheus' text format (version 0.0.4).
 
-Per live stream (label `stream`): frames in, processed and dropped, segments
+Per live stream (label `stream`; ended streams have no series): frames in, processed and dropped, segments
 and skills (counters), frame rates, pose time and queue depth (gauges), the
 same figures as the stream's `status` messages. Server-wide: streams,
 clients, classifier forward passes and windows, and the messages clients
@@ -9,11 +9,14 @@ lost (pose and status dropped, events skipped) since the server started.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .app import Server
+
+log = logging.getLogger(__name__)
 
 # status field -> (metric name, type, help)
 STREAM_METRICS = (
@@ -33,8 +36,13 @@ STREAM_METRICS = (
 def render(server: Server) -> str:
     """The exposition text of `server`'s figures now."""
     lines: list[str] = []
-    statuses = {stream_id: pipeline.status() for stream_id, pipeline in server.streams.items()
-                if pipeline.state == "live"}
+    statuses = {}
+    for stream_id, pipeline in list(server.streams.items()):
+        if pipeline.state == "live":
+            try:
+                statuses[stream_id] = pipeline.status()
+            except Exception:  # one stream's bad figure must not hide every other one
+                log.exception("metrics of stream %s", stream_id)
     for field, name, kind, help_text in STREAM_METRICS:
         lines += _family(name, kind, help_text,
                          ((f'{{stream="{stream_id}"}}', status[field]) for stream_id, status in statuses.items()))

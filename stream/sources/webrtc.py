@@ -20,7 +20,6 @@ the server: see docs/protocol.md for what an operator must open.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 
 import aioice.ice
@@ -30,8 +29,6 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from skillstream.config import WebRTCSettings
 
 from .base import Frame, Source, SourceEnded, SourceError, SourceURI
-
-log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 
@@ -131,6 +128,9 @@ async def accept_offer(stream_id: str, sdp: str, settings: WebRTCSettings) -> tu
     except Exception as error:  # aiortc raises ValueError and others on a malformed SDP
         await peer.close()
         raise OfferError(f"stream {stream_id}: cannot answer the offer: {type(error).__name__}: {error}") from None
+    except BaseException:  # cancelled while gathering candidates: no peer is left behind
+        await peer.close()
+        raise
     source = WebRTCSource(SourceURI(f"webrtc:{stream_id}", "webrtc", stream_id), peer, video)
     return source, peer.localDescription.sdp
 

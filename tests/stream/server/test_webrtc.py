@@ -113,3 +113,27 @@ def test_loopback_candidates_are_offered_when_allowed():
     webrtc.offer_loopback_candidates()
     assert "127.0.0.1" in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
     assert asyncio.iscoroutinefunction(webrtc.accept_offer) and scaled_timeout(1) > 0
+
+
+async def test_a_camera_name_reused_by_another_page_is_not_closed_by_the_first(classifier):
+    async with running_server(classifier, **CAMERA, **{"server.token": "t"}) as server:
+        peers = [RTCPeerConnection(), RTCPeerConnection()]
+        async with client_of(server, {"streams": ["*"], "topics": ["status"]}) as first:
+            await first.send({"type": "webrtc_offer", "id": "cam", "sdp": await offer_sdp(peers[0]), "token": "t"})
+            answer = await first.recv_type("webrtc_answer", timeout=20)
+            await peers[0].setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+            await first.send({"type": "remove_stream", "id": "cam", "token": "t"})  # the operator ends it
+            await first.recv_type("stream_removed")
+            async with client_of(server) as second:
+                await second.send({"type": "webrtc_offer", "id": "cam", "sdp": await offer_sdp(peers[1]), "token": "t"})
+                answer = await second.recv_type("webrtc_answer", timeout=20)
+                await peers[1].setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+                reused = server.streams["cam"]
+                # The first page no longer owns "cam": without the token it cannot close it.
+                await first.send({"type": "webrtc_close", "id": "cam"})
+                assert (await first.recv_type("error"))["code"] == "forbidden"
+                await first.connection.close()  # nor does its leaving end it
+                await asyncio.sleep(0.2)
+                assert server.streams.get("cam") is reused
+        for peer in peers:
+            await peer.close()
