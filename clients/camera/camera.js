@@ -13,16 +13,19 @@
 //
 // For tests and diagnostics `window.camera` holds counters (see `stats`).
 
+import { prettyLabel } from "/common/labels.js";
 import { drawSkeleton } from "/common/skeleton.js";
 import { ServerSocket } from "/common/socket.js";
 
 // As the server's config/schema.py STREAM_ID_PATTERN.
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-// Errors that answer our offer: the stream cannot run, so stop trying.
+// Errors that answer our offer: the stream cannot run, so stop trying (but see
+// onOfferError: stream_exists answering a re-offer means the old stream is not gone yet).
 const OFFER_ERRORS = new Set(["bad_offer", "stream_exists", "forbidden", "too_many_streams", "bad_message"]);
 const SKILLS_SHOWN = 8;
 const DELAYS_KEPT = 600; // pose delays kept for the median (a bounded window)
 const RENEGOTIATE_MS = 1000; // wait before a new offer after the peer connection failed
+const RETRY_MAX_MS = 10000; // longest wait between re-offers answered with stream_exists
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -60,7 +63,11 @@ let pc = null;         // RTCPeerConnection of the current offer
 let streamId = null;   // the stream this page is sending
 let wanted = false;    // the user pressed Start and not Stop
 let frame = { width: 0, height: 0, startedAt: null }; // of our stream (stream_start)
-let renegotiate = null; // timer of a pending new offer
+let renegotiate = null; // timer of a pending new offer (null when none)
+let token = "";        // the token of this session's offers
+let offersSent = 0;    // offers sent since Start (the first one may not be retried)
+let retryMs = RENEGOTIATE_MS; // the next wait after stream_exists (doubles, reset by an answer)
+let endingOwn = false; // we sent webrtc_close ourselves: its stream_end is no reason to stop
 let session = 0;       // counts start() and stop(): callbacks of an older session do nothing
 
 function show(text, kind = "info") {
@@ -97,13 +104,17 @@ window.addEventListener("resize", fitOverlay);
 ui.video.addEventListener("loadedmetadata", fitOverlay);
 
 // Start sending: camera, then websocket; the offer goes out once it is connected.
-async function start(id, token) {
+async function start(id, secret) {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     throw new Error("this page needs a secure origin (https, or http on localhost) for the camera");
   }
   const run = ++session;
   wanted = true;
   streamId = id;
+  token = secret;
+  offersSent = 0;
+  retryMs = RENEGOTIATE_MS;
+  endingOwn = false;
   ui.start.disabled = true;
   ui.stop.disabled = false;
   ui.streamId.disabled = ui.token.disabled = true;
@@ -131,7 +142,7 @@ async function start(id, token) {
   const current = () => session === run;
   socket = new ServerSocket({
     onMessage: (message) => { if (current()) onMessage(message); },
-    onState: (state) => { if (current()) onSocketState(state, token); },
+    onState: (state) => { if (current()) onSocketState(state); },
   });
 }
 
@@ -139,7 +150,7 @@ async function start(id, token) {
 function stop() {
   session += 1;
   wanted = false;
-  clearTimeout(renegotiate);
+  cancelOffer();
   if (socket) {
     if (streamId && pc) socket.send({ type: "webrtc_close", id: streamId });
     socket.close();
@@ -177,20 +188,35 @@ function resetStream() {
   stats.streamStarted = stats.streamEnded = stats.status = null;
 }
 
-function onSocketState(state, token) {
+function onSocketState(state) {
   setState(ui.wsState, "wsState", state);
   if (!wanted) return;
   if (state === "connected") {
-    offer(token).catch((error) => show(`offer failed: ${error.message}`, "error"));
+    offer().catch((error) => show(`offer failed: ${error.message}`, "error"));
   } else if (state === "disconnected") {
     // The server ended the stream with the websocket; a new offer follows the reconnection.
+    cancelOffer();
     closePeer();
     show("server connection lost, reconnecting…", "warn");
   }
 }
 
+// A new offer in `delay` ms (replacing one already pending), if the page still wants to stream then.
+function scheduleOffer(delay) {
+  clearTimeout(renegotiate);
+  renegotiate = setTimeout(() => {
+    renegotiate = null;
+    if (wanted && socket) offer().catch((error) => show(`offer failed: ${error.message}`, "error"));
+  }, delay);
+}
+
+function cancelOffer() {
+  clearTimeout(renegotiate);
+  renegotiate = null;
+}
+
 // A new peer connection with the camera track, its complete offer sent to the server.
-async function offer(token) {
+async function offer() {
   closePeer();
   resetStream();
   const peer = new RTCPeerConnection();
@@ -201,12 +227,14 @@ async function offer(token) {
   const parameters = sender.getParameters();
   parameters.degradationPreference = "maintain-resolution";
   await sender.setParameters(parameters).catch(() => {}); // not every browser supports it; the default still works
-  peer.onconnectionstatechange = () => onPeerState(peer, token);
+  peer.onconnectionstatechange = () => onPeerState(peer);
   setState(ui.pcState, "pcState", peer.connectionState);
   await peer.setLocalDescription(await peer.createOffer());
   await iceGatheringComplete(peer);
   if (pc !== peer || !socket) return; // stopped or replaced meanwhile
-  socket.send({ type: "webrtc_offer", id: streamId, sdp: peer.localDescription.sdp, ...(token ? { token } : {}) });
+  // Not sent: the websocket is down, and its reconnection makes a new offer.
+  if (!socket.send({ type: "webrtc_offer", id: streamId, sdp: peer.localDescription.sdp, ...(token ? { token } : {}) })) return;
+  offersSent += 1;
   stats.offers += 1;
   show(`offer sent for stream ${streamId}…`);
 }
@@ -224,17 +252,16 @@ function iceGatheringComplete(peer) {
   });
 }
 
-function onPeerState(peer, token) {
+function onPeerState(peer) {
   if (peer !== pc) return;
   setState(ui.pcState, "pcState", peer.connectionState);
   if (peer.connectionState === "connected") show(`streaming as ${streamId}`, "ok");
   if (peer.connectionState === "failed" && wanted) {
     // The media path broke (network change): end this stream, offer again.
-    socket.send({ type: "webrtc_close", id: streamId });
+    if (socket.send({ type: "webrtc_close", id: streamId })) endingOwn = true;
     closePeer();
     show("video connection failed, trying again…", "warn");
-    clearTimeout(renegotiate);
-    renegotiate = setTimeout(() => { if (wanted && socket) offer(token).catch(() => {}); }, RENEGOTIATE_MS);
+    scheduleOffer(RENEGOTIATE_MS);
   }
 }
 
@@ -242,6 +269,7 @@ async function onAnswer(message) {
   if (!pc || message.stream !== streamId) return;
   await pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
   stats.answers += 1;
+  retryMs = RENEGOTIATE_MS;
   // history: the stream_start (frame size) may already be past when the subscription arrives.
   socket.send({ type: "subscribe", streams: [streamId], topics: ["skill", "segment", "pose", "status"], pose_fps: 0, history: true });
 }
@@ -253,7 +281,14 @@ function onMessage(message) {
   }
   if (message.type === "error") {
     pushBounded(stats.errors, message.code, 20);
-    if (OFFER_ERRORS.has(message.code)) {
+    if (message.code === "stream_exists" && wanted && offersSent > 1) {
+      // A re-offer after a reconnection can beat the server to noticing that the
+      // old websocket (and with it our old stream) is gone: try again later.
+      closePeer();
+      show(`stream ${streamId} is still ending on the server, offering again in ${retryMs / 1000} s…`, "warn");
+      scheduleOffer(retryMs);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+    } else if (OFFER_ERRORS.has(message.code)) {
       stop();
       show(`the server refused the stream (${message.code}): ${message.message}`, "error");
     }
@@ -263,6 +298,7 @@ function onMessage(message) {
   switch (message.type) {
     case "stream_start":
       stats.streamStarted = message;
+      endingOwn = false; // a new stream: the end of the one we closed is past (or never comes)
       frame = { width: message.width, height: message.height, startedAt: message.started_at };
       break;
     case "pose":
@@ -286,7 +322,10 @@ function onMessage(message) {
       break;
     case "stream_end":
       stats.streamEnded = message;
-      if (wanted && socket && socket.ws && socket.ws.readyState === WebSocket.OPEN) {
+      if (endingOwn || renegotiate !== null) {
+        // The end of the stream we closed ourselves to offer again (or of one a pending re-offer replaces).
+        endingOwn = false;
+      } else if (wanted && socket && socket.ws && socket.ws.readyState === WebSocket.OPEN) {
         // Ended by the server while we are still connected (removed, failed, shut down): do not fight it.
         stop();
         show(`the server ended the stream (${message.reason}) ${message.message || ""}`, "warn");
@@ -309,7 +348,7 @@ function onPose(message) {
 
 function onSkill(message) {
   stats.skills += 1;
-  const label = message.label.replaceAll("_", " ");
+  const label = prettyLabel(message.label);
   ui.lastSkill.textContent = label;
   ui.lastSkill.classList.remove("idle");
   ui.lastConfidence.textContent = `${Math.round(message.confidence * 100)}%`;

@@ -16,10 +16,13 @@ export class ServerSocket {
     this.delay = 500;
     this.closed = false;
     this.ws = null;
+    this.retry = null; // timer of the pending reconnection
     this.connect();
   }
 
   connect() {
+    this.retry = null;
+    if (this.closed) return;
     this.onState("connecting");
     const ws = new WebSocket(this.url);
     this.ws = ws;
@@ -33,7 +36,7 @@ export class ServerSocket {
       if (this.ws !== ws) return;
       this.onState("disconnected");
       if (this.closed) return;
-      setTimeout(() => this.connect(), this.delay);
+      this.retry = setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 5000);
     };
   }
@@ -46,8 +49,11 @@ export class ServerSocket {
     return false;
   }
 
+  // Close for good: no reconnection follows, not even one already scheduled.
   close() {
     this.closed = true;
+    clearTimeout(this.retry);
+    this.retry = null;
     if (this.ws) this.ws.close();
   }
 }

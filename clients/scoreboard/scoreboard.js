@@ -1,15 +1,16 @@
 // The live scoreboard: one tile per stream, fed by the websocket protocol.
 //
 // Messages go into the I/O-free Board (state.js); the view redraws the tiles
-// that changed once per animation frame. For tests and kiosks the page also
+// that changed once per animation frame (a pose only the tile's skeleton). For tests and kiosks the page also
 // says what it shows in plain data: each tile carries data-stream,
 // data-state, data-last-skill and data-skills; history rows carry
 // data-label; window.scoreboard has the connection state, the reconnection
 // count, and per stream the labels shown and the pose frames drawn.
 
+import { prettyLabel } from "../common/labels.js";
 import { drawSkeleton, extent } from "../common/skeleton.js";
 import { ServerSocket } from "../common/socket.js";
-import { Board, HISTORY_ROWS, prettyLabel, topOf } from "./state.js";
+import { Board, HISTORY_ROWS, topOf } from "./state.js";
 
 const SUBSCRIBE = {
   type: "subscribe", streams: ["*"], topics: ["skill", "segment", "pose", "status"], pose_fps: 10, history: true,
@@ -24,8 +25,9 @@ const CONNECTION_TEXT = {
 };
 
 const board = new Board();
-const tiles = new Map(); // stream id -> {root, parts}
-const dirty = new Set();
+const tiles = new Map(); // stream id -> {root, parts, stream: the StreamState it shows}
+const dirty = new Set(); // streams whose tile is redrawn
+const posed = new Set(); // streams with a new pose only (their skeleton is redrawn)
 let wholeBoardDirty = true;
 let frameRequested = false;
 
@@ -71,7 +73,7 @@ function number(value, digits, unit = "") {
   return Number.isFinite(value) ? `${value.toFixed(digits)}${unit}` : "–";
 }
 
-function createTile(id) {
+function createTile(id, s) {
   const root = el("article", "tile");
   root.dataset.stream = id;
   const head = el("header", "tile-head");
@@ -105,7 +107,7 @@ function createTile(id) {
   root.append(head, main, summary, history);
   return {
     root, state, progress, lastLabel, lastMeta, top, canvas, ctx: canvas.getContext("2d"),
-    span, timeline, counts, health, historyBody, drawnSkills: -1,
+    span, timeline, counts, health, historyBody, stream: s, drawnVersion: -1,
   };
 }
 
@@ -126,13 +128,13 @@ function renderTile(tile, s) {
 
   const last = s.lastSkill;
   root.dataset.lastSkill = last ? last.label : "";
-  if (tile.drawnSkills !== s.skills.length || !last) renderSkills(tile, s, last);
+  if (tile.drawnVersion !== s.version || !last) renderSkills(tile, s, last);
   renderTimeline(tile, s);
   renderHealth(tile, s);
 }
 
 function renderSkills(tile, s, last) {
-  tile.drawnSkills = s.skills.length;
+  tile.drawnVersion = s.version;
   tile.lastLabel.textContent = last ? prettyLabel(last.label) : "—";
   tile.lastLabel.style.color = last ? labelColour(last.label) : "";
   tile.lastMeta.textContent = last
@@ -211,32 +213,47 @@ function drawPose(tile, s) {
   exposed.poseFramesDrawn[s.id] = (exposed.poseFramesDrawn[s.id] || 0) + 1;
 }
 
+// The tile of stream `id`, new when the board has a new StreamState for it
+// (it started again after ending: nothing of the old tile may stay).
+function tileOf(id, s) {
+  const old = tiles.get(id);
+  if (old && old.stream === s) return old;
+  const tile = createTile(id, s);
+  if (old) old.root.replaceWith(tile.root);
+  else grid.append(tile.root);
+  tiles.set(id, tile);
+  return tile;
+}
+
 function render() {
   frameRequested = false;
+  // Streams the board dropped (removed, or ended long ago) lose their tiles.
+  for (const [id, tile] of tiles) {
+    if (!board.streams.has(id)) {
+      tile.root.remove();
+      tiles.delete(id);
+    }
+  }
   if (wholeBoardDirty) {
     wholeBoardDirty = false;
-    for (const [id, tile] of tiles) {
-      if (!board.streams.has(id)) {
-        tile.root.remove();
-        tiles.delete(id);
-      }
+    for (const [id, tile] of tiles) { // rebuilt from the history replay, in the same tile
+      tile.stream = board.streams.get(id);
+      tile.drawnVersion = -1;
     }
-    for (const tile of tiles.values()) tile.drawnSkills = -1; // rebuilt from the history replay
     for (const id of board.streams.keys()) dirty.add(id);
   }
+  for (const id of posed) if (!tiles.has(id)) dirty.add(id); // a stream's first message may be a pose
   for (const id of dirty) {
     const s = board.streams.get(id);
-    if (!s) continue;
-    let tile = tiles.get(id);
-    if (!tile) {
-      tile = createTile(id);
-      tiles.set(id, tile);
-      grid.append(tile.root);
-    }
-    renderTile(tile, s);
-    if (s.pose) drawPose(tile, s);
+    if (s) renderTile(tileOf(id, s), s);
+  }
+  for (const id of new Set([...dirty, ...posed])) {
+    const s = board.streams.get(id);
+    const tile = tiles.get(id);
+    if (s?.pose && tile) drawPose(tile, s);
   }
   dirty.clear();
+  posed.clear();
   empty.hidden = tiles.size > 0;
 }
 
@@ -249,6 +266,7 @@ function onMessage(message) {
   const changed = board.apply(message);
   if (changed === null) return;
   if (changed === "*") wholeBoardDirty = true;
+  else if (message.type === "pose") posed.add(changed);
   else dirty.add(changed);
   if (!frameRequested) {
     frameRequested = true;

@@ -5,17 +5,15 @@
 // the id of the stream it changed (null when none), so that the view
 // redraws only that tile. A `hello` clears everything: the subscribe that
 // follows asks for `history`, which replays the kept events, so a
-// reconnection rebuilds the board without duplicates.
+// reconnection rebuilds the board without duplicates. A stream that starts
+// again under the id of an ended one gets a new StreamState (the server
+// dropped the old history), and at most ENDED_KEPT ended or failed streams
+// are kept (the oldest ended go), so a board left running does not grow.
 
 export const HISTORY_ROWS = 200; // skills kept per stream (history table, timeline); the server keeps 500 events
+export const ENDED_KEPT = 16; // ended or failed streams kept on the board
 const TOP_N = 3;
 const STATES = new Set(["live", "reconnecting", "ended", "failed"]);
-
-// "back_walkover" -> "Back walkover".
-export function prettyLabel(label) {
-  const text = String(label).replaceAll("_", " ").trim();
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
 
 export class StreamState {
   constructor(id) {
@@ -33,6 +31,12 @@ export class StreamState {
     this.latencyMs = null; // from the last skill event
     this.pose = null; // the last `pose` message not yet drawn
     this.lastTs = 0; // the latest stream time seen (timeline length)
+    this.version = 0; // bumped on every skill and segment_end: the skills, counts and rejects changed
+    this.endedSeq = 0; // when it ended, in the board's order of ends (0: not ended)
+  }
+
+  get over() {
+    return this.state === "ended" || this.state === "failed";
   }
 
   get lastSkill() {
@@ -48,6 +52,17 @@ export class Board {
   constructor() {
     this.streams = new Map();
     this.protocol = null;
+    this.ends = 0; // streams seen ending (orders endedSeq)
+  }
+
+  // The state of stream `id` for a start: a new one when the kept one is over
+  // (it replaces the old in place, so the board's order stays).
+  restart(id) {
+    const old = this.streams.get(id);
+    if (!old || !old.over) return this.stream(id);
+    const s = new StreamState(id);
+    this.streams.set(id, s);
+    return s;
   }
 
   stream(id) {
@@ -67,9 +82,11 @@ export class Board {
         this.streams.clear();
         this.protocol = m.protocol;
         for (const info of m.streams) this.describe(this.stream(info.id), info);
+        this.dropEnded();
         return "*";
       case "stream_added":
-        this.describe(this.stream(m.stream), m);
+        this.describe(this.restart(m.stream), m);
+        this.dropEnded();
         return m.stream;
       case "stream_removed":
         this.streams.delete(m.stream);
@@ -78,7 +95,7 @@ export class Board {
         break;
     }
     if (!m.stream) return null;
-    const s = this.stream(m.stream);
+    const s = m.type === "stream_start" ? this.restart(m.stream) : this.stream(m.stream);
     switch (m.type) {
       case "stream_start":
         s.source = m.source;
@@ -92,6 +109,7 @@ export class Board {
         return s.id;
       case "skill":
         this.closeSegment(s, m);
+        s.version += 1;
         s.latencyMs = m.latency_ms;
         s.seeTs(m.end_ts);
         if (!m.is_skill) {
@@ -104,6 +122,7 @@ export class Board {
         return s.id;
       case "segment_end":
         this.closeSegment(s, m);
+        s.version += 1;
         if (m.outcome === "no_skill") s.rejected += 1;
         s.seeTs(m.end_ts);
         return s.id;
@@ -113,12 +132,14 @@ export class Board {
         return s.id;
       case "status":
         s.health = m;
-        if (s.state !== "ended" && s.state !== "failed") s.state = m.state;
+        if (!s.over) s.state = m.state;
         return s.id;
       case "stream_end":
         s.state = m.reason === "failed" ? "failed" : "ended";
         s.endReason = m.message || m.reason;
         s.inProgress = null;
+        s.endedSeq = ++this.ends;
+        this.dropEnded();
         return s.id;
       default:
         return null;
@@ -128,6 +149,15 @@ export class Board {
   describe(s, info) {
     s.source = info.source || s.source;
     s.state = STATES.has(info.state) ? info.state : "waiting";
+    if (s.over && !s.endedSeq) s.endedSeq = ++this.ends;
+  }
+
+  // Forget the oldest ended streams beyond ENDED_KEPT (the view drops their tiles).
+  dropEnded() {
+    const over = [...this.streams.values()].filter((s) => s.over);
+    if (over.length <= ENDED_KEPT) return;
+    over.sort((a, b) => a.endedSeq - b.endedSeq);
+    for (const s of over.slice(0, over.length - ENDED_KEPT)) this.streams.delete(s.id);
   }
 
   closeSegment(s, m) {
