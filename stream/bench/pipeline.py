@@ -1,0 +1,178 @@
+"""Many keypoint streams on one server: the largest number that keeps real time.
+
+`skillstream serve` runs as a subprocess (its CPU and memory are its own),
+with no stream and a token. One synthetic routine (--routine-seconds,
+--seed) is written once as .npz, and streams replaying it at 30 fps real
+time (`npz:PATH?pace=realtime`) are added by control messages, step by step
+(--streams 10,25,50,...), with staggered starts. One websocket client
+subscribed to every stream's skills and status watches each step for
+--seconds seconds. A step holds when:
+
+- the p99 of the skills' `latency_ms` is under --max-latency-ms (100), and
+- no stream falls behind real time: at the end of the step every stream's
+  processed frames are within half a second of what its time since start
+  demands (recorded sources never drop; a late pipeline shows as lag).
+
+Printed per step: streams, skills seen, latency_ms p50/p99, the worst lag
+(s), the server's CPU use (cores, from /proc) and resident memory (total
+and per stream beyond the idle server). The run stops at the first step
+that does not hold. Linux only (reads /proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from websockets.asyncio.client import connect
+
+from skillstream.models.synth.routine import write_routine
+
+DEFAULT_REPEAT = 1
+FPS = 30.0
+MAX_LAG_S = 0.5
+TOKEN = "bench"
+URL_LINE = re.compile(rb"serving http://127\.0\.0\.1:(\d+)/")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--streams", default="10,25,50,100,200,300,400,500",
+                        help="stream counts to try, ascending, comma-separated (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each step (default: %(default)s)")
+    parser.add_argument("--routine-seconds", type=float, default=120.0,
+                        help="the replayed routine's length; streams stop at its end (default: %(default)s)")
+    parser.add_argument("--max-latency-ms", type=float, default=100.0,
+                        help="p99 latency_ms a step may reach (default: %(default)s)")
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    counts = [int(n) for n in args.streams.split(",")]
+    if counts != sorted(counts) or counts[0] < 1:
+        raise ValueError(f"--streams: expected ascending positive counts, got {args.streams!r}")
+    with tempfile.TemporaryDirectory(prefix="skillstream-pipeline-") as scratch:
+        folder = Path(scratch)
+        write_routine(folder / "routine", args.routine_seconds, args.seed, fmt="npz")
+        config = folder / "bench.toml"
+        config.write_text(f'[sources]\n[server]\ntoken = "{TOKEN}"\nmax_streams = {max(counts)}\n'
+                          f'max_clients = {max(counts) + 16}\n')
+        steps = asyncio.run(_run(config, folder / "routine" / "routine.npz", counts, args))
+    held = [step["streams"] for step in steps if step["held"]]
+    return {"benchmark": "pipeline", "seconds_per_step": args.seconds, "max_latency_ms": args.max_latency_ms,
+            "largest_streams_held": max(held) if held else 0, "steps": steps, "cores": os.cpu_count()}
+
+
+async def _run(config: Path, clip: Path, counts: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
+    process = subprocess.Popen([sys.executable, "-m", "skillstream.stream", "serve", "--port", "0",
+                                "--config", str(config), "--log-level", "WARNING"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        port = int(URL_LINE.search(await asyncio.to_thread(process.stdout.readline)).group(1))
+        idle_rss = _rss_bytes(process.pid)
+        async with connect(f"ws://127.0.0.1:{port}/ws", max_size=1 << 24, max_queue=None) as ws:
+            watcher = _Watcher(ws)
+            await ws.recv()  # hello
+            await ws.send(json.dumps({"type": "subscribe", "streams": ["*"], "topics": ["skill", "status"]}))
+            reader = asyncio.create_task(watcher.read())
+            steps = []
+            for count in counts:
+                for n in range(len(watcher.started), count):
+                    await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": f"npz:{clip}?pace=realtime",
+                                              "token": TOKEN}))
+                    watcher.started[f"s{n}"] = None
+                    await asyncio.sleep(min(1.0 / FPS, args.seconds / 10 / max(count, 1)))  # staggered starts
+                step = await _step(process.pid, watcher, count, args.seconds, idle_rss)
+                step["held"] = (step["latency_ms"]["p99"] or 0) < args.max_latency_ms and step["worst_lag_s"] <= MAX_LAG_S
+                steps.append(step)
+                if not step["held"]:
+                    break
+            reader.cancel()
+        return steps
+    finally:
+        process.terminate()
+        process.wait(30)
+        process.stdout.close()
+
+
+class _Watcher:
+    """Collects what one client sees: skill latencies, each stream's last status."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.started: dict[str, float | None] = {}
+        self.latencies: list[float] = []
+        self.status: dict[str, dict] = {}
+
+    async def read(self) -> None:
+        async for text in self.ws:
+            message = json.loads(text)
+            kind = message["type"]
+            if kind == "skill":
+                self.latencies.append(message["latency_ms"])
+            elif kind == "status":
+                self.status[message["stream"]] = message
+            elif kind == "stream_start":
+                self.started[message["stream"]] = message["started_at"]
+
+
+async def _step(pid: int, watcher: _Watcher, count: int, seconds: float, idle_rss: int) -> dict[str, Any]:
+    watcher.latencies.clear()
+    cpu_before, wall_before = _cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)
+    cores = (_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+    rss = _rss_bytes(pid)
+    lags = [_lag_s(status, watcher.started.get(stream)) for stream, status in list(watcher.status.items())]
+    latencies = watcher.latencies
+    return {
+        "streams": count, "skills": len(latencies),
+        "latency_ms": {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
+        "worst_lag_s": round(max(lags, default=0.0), 3), "server_cores": round(cores, 2),
+        "rss_mb": round(rss / 2**20, 1), "rss_per_stream_mb": round((rss - idle_rss) / 2**20 / count, 3),
+    }
+
+
+def _lag_s(status: dict[str, Any], started_at: float | None) -> float:
+    """How far a real-time replay is behind: the time since its first frame
+    minus the time of the frames it has taken (a pacer only falls behind
+    when the pipeline cannot keep up)."""
+    if started_at is None:
+        return 0.0
+    return max(0.0, (status["server_time"] - started_at) - status["frames_in"] / FPS)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 2) if values else None
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def format_text(result: dict[str, Any]) -> str:
+    lines = [f"pipeline: npz routine replays at 30 fps real time, {result['seconds_per_step']:g} s per step, "
+             f"{result['cores']} cores; a step holds with p99 latency_ms < {result['max_latency_ms']:g} and no stream "
+             f"more than {MAX_LAG_S} s behind",
+             "streams  skills  p50 ms  p99 ms  worst lag s  server cores  RSS MB  MB/stream  held"]
+    for step in result["steps"]:
+        lines.append(f"{step['streams']:>7}  {step['skills']:>6}  {step['latency_ms']['p50']!s:>6}  "
+                     f"{step['latency_ms']['p99']!s:>6}  {step['worst_lag_s']:>11}  {step['server_cores']:>12}  "
+                     f"{step['rss_mb']:>6}  {step['rss_per_stream_mb']:>9}  {'yes' if step['held'] else 'NO'}")
+    lines.append(f"largest number of streams that held: {result['largest_streams_held']}")
+    return "\n".join(lines)

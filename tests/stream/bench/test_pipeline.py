@@ -1,0 +1,35 @@
+"""`skillstream bench pipeline`: a short run through the real server subprocess."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from skillstream.stream.bench import pipeline as bench
+
+from .test_segmenter import parse
+
+
+def test_report_through_the_command(capsys: pytest.CaptureFixture[str]):
+    args = parse(["bench", "pipeline", "--json", "--streams", "2,6", "--seconds", "4", "--routine-seconds", "20"])
+    assert args.handler(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [step["streams"] for step in result["steps"]] == [2, 6]
+    for step in result["steps"]:
+        assert step["held"] and step["worst_lag_s"] <= bench.MAX_LAG_S
+        assert step["server_cores"] > 0 and step["rss_mb"] > 100
+    assert result["largest_streams_held"] == 6
+    assert "largest number of streams that held: 6" in bench.format_text(result)
+
+
+def test_lag_is_the_time_a_replay_is_behind():
+    status = {"server_time": 110.0, "frames_in": 240}
+    assert bench._lag_s(status, 100.0) == pytest.approx(2.0)  # 10 s since the first frame, 8 s of frames taken
+    assert bench._lag_s(status, None) == 0.0 and bench._lag_s({**status, "frames_in": 300}, 100.0) == 0.0
+
+
+def test_streams_must_ascend():
+    args = parse(["bench", "pipeline", "--streams", "5,2"])
+    with pytest.raises(ValueError, match="ascending"):
+        bench.measure(args)
