@@ -1,10 +1,11 @@
 """Many keypoint streams on one server: the largest number that keeps real time.
 
 `skillstream serve` runs as a subprocess (its CPU and memory are its own),
-with no stream and a token. One synthetic routine (--routine-seconds,
---seed) is written once as .npz, and streams replaying it at 30 fps real
-time (`npz:PATH?pace=realtime`) are added by control messages, step by step
-(--streams 10,25,50,...), with staggered starts. One websocket client
+with no stream and a token. --routines synthetic routines (--routine-seconds
+long, seeds --seed, --seed + 1, ...) are written once as .npz, and streams
+replaying them in turn at 30 fps real time (`npz:PATH?pace=realtime`) are
+added by control messages, step by step (--streams 10,25,50,...), with
+staggered starts, so that their skills do not all close at once. One websocket client
 subscribed to every stream's skills and status watches each step for
 --seconds seconds. A step holds when:
 
@@ -38,6 +39,8 @@ from websockets.asyncio.client import connect
 
 from skillstream.models.synth.routine import write_routine
 
+from . import positive_int
+
 DEFAULT_REPEAT = 1
 FPS = 30.0
 MAX_LAG_S = 0.5
@@ -51,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each step (default: %(default)s)")
     parser.add_argument("--routine-seconds", type=float, default=120.0,
                         help="the replayed routine's length; streams stop at its end (default: %(default)s)")
+    parser.add_argument("--routines", type=positive_int, default=4,
+                        help="distinct routines the streams replay in turn (default: %(default)s)")
     parser.add_argument("--max-latency-ms", type=float, default=100.0,
                         help="p99 latency_ms a step may reach (default: %(default)s)")
 
@@ -61,17 +66,20 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"--streams: expected ascending positive counts, got {args.streams!r}")
     with tempfile.TemporaryDirectory(prefix="skillstream-pipeline-") as scratch:
         folder = Path(scratch)
-        write_routine(folder / "routine", args.routine_seconds, args.seed, fmt="npz")
+        clips = []
+        for i in range(args.routines):
+            write_routine(folder / f"routine{i}", args.routine_seconds, args.seed + i, fmt="npz")
+            clips.append(folder / f"routine{i}" / "routine.npz")
         config = folder / "bench.toml"
         config.write_text(f'[sources]\n[server]\ntoken = "{TOKEN}"\nmax_streams = {max(counts)}\n'
                           f'max_clients = {max(counts) + 16}\n')
-        steps = asyncio.run(_run(config, folder / "routine" / "routine.npz", counts, args))
+        steps = asyncio.run(_run(config, clips, counts, args))
     held = [step["streams"] for step in steps if step["held"]]
-    return {"benchmark": "pipeline", "seconds_per_step": args.seconds, "max_latency_ms": args.max_latency_ms,
+    return {"benchmark": "pipeline", "routines": args.routines, "seconds_per_step": args.seconds, "max_latency_ms": args.max_latency_ms,
             "largest_streams_held": max(held) if held else 0, "steps": steps, "cores": os.cpu_count()}
 
 
-async def _run(config: Path, clip: Path, counts: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
+async def _run(config: Path, clips: list[Path], counts: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
     process = subprocess.Popen([sys.executable, "-m", "skillstream.stream", "serve", "--port", "0",
                                 "--config", str(config), "--log-level", "WARNING"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -86,8 +94,8 @@ async def _run(config: Path, clip: Path, counts: list[int], args: argparse.Names
             steps = []
             for count in counts:
                 for n in range(len(watcher.started), count):
-                    await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": f"npz:{clip}?pace=realtime",
-                                              "token": TOKEN}))
+                    source = f"npz:{clips[n % len(clips)]}?pace=realtime"
+                    await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": source, "token": TOKEN}))
                     watcher.started[f"s{n}"] = None
                     await asyncio.sleep(min(1.0 / FPS, args.seconds / 10 / max(count, 1)))  # staggered starts
                 step = await _step(process.pid, watcher, count, args.seconds, idle_rss)
@@ -166,7 +174,7 @@ def _rss_bytes(pid: int) -> int:
 
 
 def format_text(result: dict[str, Any]) -> str:
-    lines = [f"pipeline: npz routine replays at 30 fps real time, {result['seconds_per_step']:g} s per step, "
+    lines = [f"pipeline: {result['routines']} npz routines replayed at 30 fps real time, {result['seconds_per_step']:g} s per step, "
              f"{result['cores']} cores; a step holds with p99 latency_ms < {result['max_latency_ms']:g} and no stream "
              f"more than {MAX_LAG_S} s behind",
              "streams  skills  p50 ms  p99 ms  worst lag s  server cores  RSS MB  MB/stream  held"]
