@@ -27,6 +27,10 @@ class RingBuffer:
         self._ts = np.zeros(capacity, np.float64)  # (C,)
         self._next = 0  # the slot the next frame goes to
         self._size = 0
+        # The newest frame's index and time as Python numbers: push compares
+        # them every frame, and numpy scalars are slow to read and compare.
+        self._newest_index: int | None = None
+        self._newest_ts = -np.inf
 
     def __len__(self) -> int:
         return self._size
@@ -34,7 +38,7 @@ class RingBuffer:
     @property
     def last_index(self) -> int | None:
         """The newest frame's index, None while empty."""
-        return int(self._index[self._next - 1]) if self._size else None
+        return self._newest_index
 
     def push(self, index: int, ts: float, keypoints: np.ndarray) -> None:
         """Copy in one frame (keypoints (25, 3)), replacing the oldest when
@@ -42,18 +46,20 @@ class RingBuffer:
         newest one or a timestamp below the newest one."""
         if keypoints.shape != (N_BODY25, 3):
             raise ValueError(f"RingBuffer.push: keypoints must have shape ({N_BODY25}, 3), got {keypoints.shape}")
-        if self._size:
-            newest = self._next - 1
-            if index <= self._index[newest]:
-                raise ValueError(f"RingBuffer.push: frame index {index} is not above the newest {self._index[newest]}")
-            if ts < self._ts[newest]:
+        if self._newest_index is not None:
+            if index <= self._newest_index:
+                raise ValueError(f"RingBuffer.push: frame index {index} is not above the newest {self._newest_index}")
+            if ts < self._newest_ts:
                 raise ValueError(f"RingBuffer.push: timestamp {ts} of frame {index} is before the newest "
-                                 f"{self._ts[newest]}")
-        self._keypoints[self._next] = keypoints
-        self._index[self._next] = index
-        self._ts[self._next] = ts
-        self._next = (self._next + 1) % self.capacity
-        self._size = min(self._size + 1, self.capacity)
+                                 f"{self._newest_ts}")
+        slot = self._next
+        self._keypoints[slot] = keypoints
+        self._index[slot] = index
+        self._ts[slot] = ts
+        self._newest_index, self._newest_ts = int(index), float(ts)
+        self._next = slot + 1 if slot + 1 < self.capacity else 0
+        if self._size < self.capacity:
+            self._size += 1
 
     def _order(self) -> np.ndarray:
         """Slot numbers of the buffered frames, oldest first: int (N,)."""
