@@ -34,6 +34,7 @@ from .skills import SKILL_NAMES, SKILLS
 from .timeline import BEAM_LENGTH, Motion
 
 ROUTINE_NAME = "routine"
+ROUTINE_SECONDS = (10.0, 3600.0)  # the lengths a routine may have (the generator's cost grows faster than linearly)
 # Non-skill motions drawn between skills (turning round happens when needed).
 _TRANSITIONS = ("stand", "pose", "walk", "arm_wave", "small_steps", "hop")
 _ATTEMPTS = 6
@@ -82,8 +83,9 @@ class _Stage:
 def perform_routine(seconds: float, rng: np.random.Generator, fps: float = 30.0) -> Motion:
     """The 3D ground truth of a routine of round(`seconds` x `fps`) frames:
     a `timeline.Motion` whose segments are the skills performed."""
-    if seconds < 10:
-        raise ValueError(f"a routine lasts at least 10 s, got {seconds}")
+    if not ROUTINE_SECONDS[0] <= seconds <= ROUTINE_SECONDS[1]:
+        raise ValueError(f"a routine lasts at least {ROUTINE_SECONDS[0]:g} s and at most {ROUTINE_SECONDS[1]:g} s, "
+                         f"got {seconds}")
     shape = sample_body(rng)
     direction = 1.0 if rng.random() < 0.5 else -1.0
     p = start_performance(rng, shape, 0.0 if direction > 0 else 180.0, direction, fps,

@@ -27,6 +27,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+def routine_seconds(text: str) -> float:
+    """An argparse type: a synthetic routine's length in seconds (ROUTINE_SECONDS)."""
+    from skillstream.models.synth.routine import ROUTINE_SECONDS
+
+    low, high = ROUTINE_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"a routine lasts {low:g} to {high:g} s, got {value:g}")
+    return value
+
+
 def times_ms(call: Callable[[], object], repeat: int) -> list[float]:
     """Wall-clock milliseconds of `repeat` calls of `call`, one by one."""
     times = []

@@ -39,7 +39,7 @@ from websockets.asyncio.client import connect
 
 from skillstream.models.synth.routine import write_routine
 
-from . import positive_int
+from . import positive_int, routine_seconds
 
 DEFAULT_REPEAT = 1
 FPS = 30.0
@@ -49,10 +49,10 @@ URL_LINE = re.compile(rb"serving http://127\.0\.0\.1:(\d+)/")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--streams", default="10,25,50,100,200,300,400,500",
+    parser.add_argument("--streams", type=stream_counts, default="10,25,50,100,200,300,400,500",
                         help="stream counts to try, ascending, comma-separated (default: %(default)s)")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each step (default: %(default)s)")
-    parser.add_argument("--routine-seconds", type=float, default=120.0,
+    parser.add_argument("--routine-seconds", type=routine_seconds, default=120.0,
                         help="the replayed routine's length; streams stop at its end (default: %(default)s)")
     parser.add_argument("--routines", type=positive_int, default=4,
                         help="distinct routines the streams replay in turn (default: %(default)s)")
@@ -60,10 +60,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="p99 latency_ms a step may reach (default: %(default)s)")
 
 
+def stream_counts(text: str) -> list[int]:
+    """An argparse type: ascending positive stream counts, comma-separated."""
+    try:
+        counts = [int(n) for n in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated stream counts, got {text!r}") from None
+    if counts != sorted(set(counts)) or counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"expected ascending positive stream counts, got {text!r}")
+    return counts
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    counts = [int(n) for n in args.streams.split(",")]
-    if counts != sorted(counts) or counts[0] < 1:
-        raise ValueError(f"--streams: expected ascending positive counts, got {args.streams!r}")
+    counts = args.streams
     with tempfile.TemporaryDirectory(prefix="skillstream-pipeline-") as scratch:
         folder = Path(scratch)
         clips = []
@@ -92,12 +101,13 @@ async def _run(config: Path, clips: list[Path], counts: list[int], args: argpars
             await ws.send(json.dumps({"type": "subscribe", "streams": ["*"], "topics": ["skill", "status"]}))
             reader = asyncio.create_task(watcher.read())
             steps = []
+            added = 0
             for count in counts:
-                for n in range(len(watcher.started), count):
+                for n in range(added, count):
                     source = f"npz:{clips[n % len(clips)]}?pace=realtime"
                     await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": source, "token": TOKEN}))
-                    watcher.started[f"s{n}"] = None
                     await asyncio.sleep(min(1.0 / FPS, args.seconds / 10 / max(count, 1)))  # staggered starts
+                added = count
                 step = await _step(process.pid, watcher, count, args.seconds, idle_rss)
                 step["held"] = (step["latency_ms"]["p99"] or 0) < args.max_latency_ms and step["worst_lag_s"] <= MAX_LAG_S
                 steps.append(step)
@@ -116,7 +126,7 @@ class _Watcher:
 
     def __init__(self, ws) -> None:
         self.ws = ws
-        self.started: dict[str, float | None] = {}
+        self.started: dict[str, float] = {}  # stream -> started_at of its stream_start
         self.latencies: list[float] = []
         self.status: dict[str, dict] = {}
 

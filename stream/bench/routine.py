@@ -38,13 +38,15 @@ from skillstream.config import load_config
 from skillstream.models.synth.routine import write_routine
 from skillstream.stream.core.matching import match_segments
 
+from . import routine_seconds
+
 DEFAULT_REPEAT = 1
 MIN_IOU = 0.5
 BARS = {"f1": 0.9, "label_accuracy": 0.9, "median_latency_ms": 100.0, "max_lateness_s": 1.0}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=300.0, metavar="S",
+    parser.add_argument("--seconds", type=routine_seconds, default=300.0, metavar="S",
                         help="routine length when one is generated (default: %(default)s)")
     parser.add_argument("--routine", metavar="DIR", help="a routine already written by synth --routine")
     parser.add_argument("--pace", choices=("max", "realtime"), default="max",

@@ -36,7 +36,7 @@ from skillstream.models.synth.routine import Segment, generate_routine
 from skillstream.stream.core.matching import SegmentMatch, match_segments
 from skillstream.stream.core.segmenter import SegmentEnd, Segmenter
 
-from . import positive_int
+from . import positive_int, routine_seconds
 
 DEFAULT_REPEAT = 1
 MIN_IOU = 0.5
@@ -47,8 +47,8 @@ PROPOSAL = "segment"  # the label of an unclassified proposal
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--routines", type=positive_int, default=3, metavar="N",
                         help="routines to generate (default: %(default)s)")
-    parser.add_argument("--seconds", type=float, default=300.0, metavar="S",
-                        help="length of each routine in seconds, at least 10 (default: %(default)s)")
+    parser.add_argument("--seconds", type=routine_seconds, default=300.0, metavar="S",
+                        help="length of each routine in seconds (default: %(default)s)")
     parser.add_argument("--classify", action=argparse.BooleanOptionalAction, default=True,
                         help="classify the closed segments with the shipped model (default: on)")
     parser.add_argument("--config", default=None, metavar="FILE",

@@ -21,6 +21,7 @@ from pathlib import Path
 from skillstream.models.synth import (
     DetectorParams, SynthOptions, parse_yaw_ranges, write_dataset, write_routine,
 )
+from skillstream.models.synth.routine import ROUTINE_SECONDS
 
 from . import CommandError
 
@@ -91,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{out}: exists and is not an empty folder; synth writes only into a new or "
                            "empty one, so that clips of an earlier run cannot mix with these")
     if args.routine is not None:
-        if not 10 <= args.routine <= 3600:
-            raise CommandError(f"--routine must be 10 to 3600 seconds, got {args.routine}")
+        low, high = ROUTINE_SECONDS
+        if not low <= args.routine <= high:
+            raise CommandError(f"--routine must be {low:g} to {high:g} seconds, got {args.routine}")
         started = time.perf_counter()
         sample, segments = write_routine(args.out, args.routine, args.seed, args.format or "openpose", options)
         print(f"synth: routine of {len(sample.clip)} frames ({args.routine:g} s) with {len(segments)} skills "

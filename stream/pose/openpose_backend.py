@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from skillstream.config import PoseSettings
-from skillstream.models.keypoints.skeleton import N_BODY25
+from skillstream.models.keypoints.skeleton import N_BODY25, clear_missing
 
 from .base import PoseBackend, PoseBackendError
 
@@ -62,8 +62,7 @@ def best_person(pose_keypoints: np.ndarray | None) -> np.ndarray:
         raise ValueError(f"OpenPose returned keypoints of shape {people.shape}, expected (people, 25, 3) "
                          "(is model_pose BODY_25?)")
     person = people[int(np.argmax(people[:, :, 2].sum(axis=1)))].copy()  # (25, 3)
-    person[person[:, 2] <= 0] = 0.0  # OpenPose's missing points are already 0, 0, 0; keep the rule exact
-    return person
+    return clear_missing(person)  # OpenPose's missing points are already 0, 0, 0; keep the rule exact
 
 
 def openpose_params(settings: PoseSettings) -> dict[str, object]:

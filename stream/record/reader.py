@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .writer import FORMAT_VERSION, N_POINTS, RECORDING_FILE
+from skillstream.models.keypoints.skeleton import N_BODY25
+
+from .writer import FORMAT_VERSION, RECORDING_FILE
 
 
 class RecordingError(ValueError):
@@ -99,16 +101,16 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             if type(ts) not in (int, float) or not math.isfinite(ts) or (times and ts < times[-1]):
                 raise RecordingError(f"{file}:{number}", f"ts must be a number not below the previous one "
                                                          f"({times[-1] if times else None}), got {ts!r}")
-            if not (isinstance(values, list) and len(values) == 3 * N_POINTS
+            if not (isinstance(values, list) and len(values) == 3 * N_BODY25
                     and all(type(value) in (int, float) for value in values)):
-                raise RecordingError(f"{file}:{number}", f"'k' must be a list of {3 * N_POINTS} numbers")
+                raise RecordingError(f"{file}:{number}", f"'k' must be a list of {3 * N_BODY25} numbers")
             indices.append(index)
             frame_lines.append(number)
             times.append(float(ts))
             rows.append(values)
         else:
             raise RecordingError(f"{file}:{number}", f"not a frame or event record (keys: {', '.join(record)})")
-    values = np.array(rows, np.float64).reshape(len(rows), N_POINTS, 3)  # (T, 25, 3)
+    values = np.array(rows, np.float64).reshape(len(rows), N_BODY25, 3)  # (T, 25, 3)
     # JSON reads 1e999 as infinity; float32 turns anything above its range into infinity.
     bad = ~(np.abs(values) <= np.finfo(np.float32).max).all(axis=(1, 2))  # (T,)
     if bad.any():

@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from skillstream.config import check_stream_id
+from skillstream.models.keypoints.skeleton import N_BODY25
 
 RECORDING_FILE = "recording.jsonl"
 FORMAT_VERSION = 1
-N_POINTS = 25
 
-_FRAME_RECORD = '{"i":%d,"t":%s,"k":[' + ",".join(["%.2f,%.2f,%.3f"] * N_POINTS) + "]}\n"
+_FRAME_RECORD = '{"i":%d,"t":%s,"k":[' + ",".join(["%.2f,%.2f,%.3f"] * N_BODY25) + "]}\n"
 
 
 def round_keypoints(keypoints: np.ndarray) -> np.ndarray:
@@ -85,12 +85,12 @@ class StreamRecorder:
         (x, y, confidence; rounded as `round_keypoints`). ValueError for a
         wrong shape or a non-finite value."""
         points = np.asarray(keypoints)
-        if points.shape != (N_POINTS, 3):
-            raise ValueError(f"keypoints must have shape ({N_POINTS}, 3), got {points.shape}")
+        if points.shape != (N_BODY25, 3):
+            raise ValueError(f"keypoints must have shape ({N_BODY25}, 3), got {points.shape}")
         if not (math.isfinite(ts) and np.isfinite(points).all()):
             raise ValueError(f"frame {index}: ts and keypoints must be finite")
         # repr(float) prints the shortest text that reads back as the same float: ts is kept exactly.
-        self._write(_FRAME_RECORD % (index, repr(float(ts)), *points.reshape(3 * N_POINTS).tolist()))
+        self._write(_FRAME_RECORD % (index, repr(float(ts)), *points.reshape(3 * N_BODY25).tolist()))
 
     def write_event(self, message: dict) -> None:
         """Append a JSON-ready protocol message (skill, segment_start, ...).

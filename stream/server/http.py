@@ -57,6 +57,12 @@ def static_path(url_path: str, root: Path = CLIENTS_ROOT) -> Path | None:
     return candidate
 
 
+def _read_static(url_path: str, root: Path) -> tuple[str, bytes] | None:
+    """The suffix and bytes of the static file `url_path` names (blocking: file system)."""
+    found = static_path(url_path, root)
+    return None if found is None else (found.suffix, found.read_bytes())
+
+
 def make_request_handler(health: Callable[[], dict[str, Any]], metrics: Callable[[], str],
                          root: Path = CLIENTS_ROOT):
     """websockets' `process_request`: static files under `root`, `HEALTH_PATH`
@@ -73,10 +79,10 @@ def make_request_handler(health: Callable[[], dict[str, Any]], metrics: Callable
             return response(HTTPStatus.OK, metrics().encode(), METRICS_CONTENT_TYPE)
         if "upgrade" in request.headers.get("Connection", "").lower():
             return text_response(HTTPStatus.NOT_FOUND, f"websocket endpoint is {WEBSOCKET_PATH}")
-        found = static_path(path, root)
+        found = await asyncio.to_thread(_read_static, path, root)
         if found is None:
             return text_response(HTTPStatus.NOT_FOUND, f"not found: {path}")
-        body = await asyncio.to_thread(found.read_bytes)
-        return response(HTTPStatus.OK, body, CONTENT_TYPES[found.suffix])
+        suffix, body = found
+        return response(HTTPStatus.OK, body, CONTENT_TYPES[suffix])
 
     return process_request

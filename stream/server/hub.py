@@ -54,7 +54,7 @@ class ClientSession:
         self.max_skipped = settings.max_skipped_skill_events
         self.default_pose_fps = settings.pose_fps
         self.history_limit = settings.history_events
-        self._closing: asyncio.Task | None = None
+        self._closing: asyncio.Task | None = None  # held so that the closing task is not garbage-collected
         self.subscription: Subscribe | None = None
         self.events_skipped = 0      # events this client never received
         self.unreported_skipped = 0  # of those, not yet told to the client

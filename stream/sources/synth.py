@@ -28,13 +28,11 @@ import numpy as np
 
 from skillstream.config import SourceOptions
 from skillstream.models.synth import SynthOptions, generate_routine
+from skillstream.models.synth.routine import ROUTINE_SECONDS
 from skillstream.stream.record.writer import round_keypoints
 
 from .base import SourceError, SourceURI
 from .keypoints import ReplaySource, Track, number_param, pace_param
-
-MAX_SECONDS = 3600.0  # as `skillstream synth --routine`
-MIN_SECONDS = 10.0  # the routine generator's own minimum
 
 
 class SynthSource(ReplaySource):
@@ -60,5 +58,5 @@ def create(uri: SourceURI, options: SourceOptions) -> SynthSource:
     text = uri.params.get("seed", "0")
     if not (text.isascii() and text.isdigit()):
         raise SourceError(f"{uri.text!r}: seed must be a non-negative integer, got {text!r}")
-    seconds = number_param(uri, "seconds", options.synth_seconds, low=MIN_SECONDS, high=MAX_SECONDS)
+    seconds = number_param(uri, "seconds", options.synth_seconds, low=ROUTINE_SECONDS[0], high=ROUTINE_SECONDS[1])
     return SynthSource(uri, int(text), seconds, pace_param(uri))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
@@ -29,7 +30,8 @@ def test_lag_is_the_time_a_replay_is_behind():
     assert bench._lag_s(status, None) == 0.0 and bench._lag_s({**status, "frames_in": 300}, 100.0) == 0.0
 
 
-def test_streams_must_ascend():
-    args = parse(["bench", "pipeline", "--streams", "5,2"])
-    with pytest.raises(ValueError, match="ascending"):
-        bench.measure(args)
+@pytest.mark.parametrize("text", ["5,2", "0,4", "ten", "3,3"])
+def test_stream_counts_must_ascend(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="stream counts"):
+        bench.stream_counts(text)
+    assert bench.stream_counts("2,6,10") == [2, 6, 10]
