@@ -58,6 +58,7 @@ class ServerSettings:
 @dataclass(frozen=True)
 class ModelSettings:
     path: str
+    worker: Literal["process", "thread"]
     threads: int
     no_skill: Literal["suppress", "report"]
     max_batch: int

@@ -20,6 +20,7 @@ evaluation applies this same function.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,15 @@ def open_set_decisions(probabilities: np.ndarray, background_index: int | None,
     return best_skill.astype(np.int64), skill_probability, is_skill
 
 
+@dataclass
+class ClassifyTimings:
+    """Where the time of `probabilities` calls went, in seconds, summed over
+    the calls it is given to: the preprocessing kernels and the network."""
+
+    preprocess_s: float = 0.0
+    network_s: float = 0.0
+
+
 class Classifier:
     """A loaded classifier (see the module's docstring). Not thread-safe:
     call it from one thread (torch's own threads do the parallel work)."""
@@ -120,27 +130,34 @@ class Classifier:
     def classes(self) -> tuple[str, ...]:
         return self.checkpoint.classes
 
-    def probabilities(self, windows: Sequence[np.ndarray]) -> np.ndarray:
+    def probabilities(self, windows: Sequence[np.ndarray], timings: ClassifyTimings | None = None) -> np.ndarray:
         """Class probabilities float32 (B, C), in `classes` order, of B windows (T_i, 25, 3).
 
         B = 0 gives an empty (0, C) array. Bad windows raise
         KeypointDataError naming the window (see `models.preprocess`).
+        `timings`, when given, gets this call's times added.
         """
         out = np.empty((len(windows), len(self.classes)), np.float32)  # (B, C)
         with torch.inference_mode():
             for start in range(0, len(windows), MAX_BATCH):
                 chunk = windows[start:start + MAX_BATCH]
+                started = time.perf_counter()
                 features, masks = preprocess_batch(list(chunk), self.checkpoint.preprocess)  # (b, M, F), (b, M)
+                preprocessed = time.perf_counter()
                 probabilities = self.network.sequence_probabilities(
                     torch.from_numpy(features), torch.from_numpy(masks))  # (b, C)
                 out[start:start + len(chunk)] = probabilities.numpy()
+                if timings is not None:
+                    timings.preprocess_s += preprocessed - started
+                    timings.network_s += time.perf_counter() - preprocessed
         return out
 
-    def classify(self, windows: Sequence[np.ndarray]) -> list[Prediction]:
-        """One `Prediction` per window (T_i, 25, 3), in order, under the open-set rule."""
+    def classify(self, windows: Sequence[np.ndarray], timings: ClassifyTimings | None = None) -> list[Prediction]:
+        """One `Prediction` per window (T_i, 25, 3), in order, under the open-set
+        rule; `timings` as `probabilities`."""
         if len(windows) == 0:
             return []
-        probabilities = self.probabilities(windows)  # (B, C)
+        probabilities = self.probabilities(windows, timings)  # (B, C)
         best_skill, skill_probability, is_skill = open_set_decisions(
             probabilities, self.checkpoint.background_index, self.threshold)
         top = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP_K]  # (B, K)

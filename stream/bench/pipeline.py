@@ -15,9 +15,14 @@ subscribed to every stream's skills and status watches each step for
   demands (recorded sources never drop; a late pipeline shows as lag).
 
 Printed per step: streams, skills seen, latency_ms p50/p99, the worst lag
-(s), the server's CPU use (cores, from /proc) and resident memory (total
-and per stream beyond the idle server). The run stops at the first step
-that does not hold. Linux only (reads /proc).
+(s), the server's CPU use (cores, its classifier worker process included,
+from /proc), resident memory (the server process: total and per stream
+beyond the idle server; the worker's apart), and the time per stage over
+the step from the server's /metrics: segmenter per frame (mean over the
+streams), the classifier's preprocessing kernels and network per batch
+(and the mean batch), a window from submission to answer, an event's wait
+in a client's queue. The run stops at the first step that does not hold.
+Linux only (reads /proc).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +114,7 @@ async def _run(config: Path, clips: list[Path], counts: list[int], args: argpars
                     await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": source, "token": TOKEN}))
                     await asyncio.sleep(min(1.0 / FPS, args.seconds / 10 / max(count, 1)))  # staggered starts
                 added = count
-                step = await _step(process.pid, watcher, count, args.seconds, idle_rss)
+                step = await _step(process.pid, port, watcher, count, args.seconds, idle_rss)
                 step["held"] = (step["latency_ms"]["p99"] or 0) < args.max_latency_ms and step["worst_lag_s"] <= MAX_LAG_S
                 steps.append(step)
                 if not step["held"]:
@@ -142,11 +148,13 @@ class _Watcher:
                 self.started[message["stream"]] = message["started_at"]
 
 
-async def _step(pid: int, watcher: _Watcher, count: int, seconds: float, idle_rss: int) -> dict[str, Any]:
+async def _step(pid: int, port: int, watcher: _Watcher, count: int, seconds: float, idle_rss: int) -> dict[str, Any]:
     watcher.latencies.clear()
-    cpu_before, wall_before = _cpu_seconds(pid), time.monotonic()
+    metrics_before = await asyncio.to_thread(scrape_metrics, port)
+    cpu_before, wall_before = _tree_cpu_seconds(pid), time.monotonic()
     await asyncio.sleep(seconds)
-    cores = (_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+    cores = (_tree_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+    metrics_after = await asyncio.to_thread(scrape_metrics, port)
     rss = _rss_bytes(pid)
     lags = [_lag_s(status, watcher.started.get(stream)) for stream, status in list(watcher.status.items())]
     latencies = watcher.latencies
@@ -155,7 +163,39 @@ async def _step(pid: int, watcher: _Watcher, count: int, seconds: float, idle_rs
         "latency_ms": {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
         "worst_lag_s": round(max(lags, default=0.0), 3), "server_cores": round(cores, 2),
         "rss_mb": round(rss / 2**20, 1), "rss_per_stream_mb": round((rss - idle_rss) / 2**20 / count, 3),
+        "worker_rss_mb": round(sum(_rss_bytes(child) for child in _children(pid)) / 2**20, 1),
+        "stages_ms": stage_means(metrics_before, metrics_after),
     }
+
+
+def scrape_metrics(port: int) -> dict[tuple[str, str], float]:
+    """The server's /metrics as {(name, label value or ""): value}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            name, _, label = series.partition("{")
+            samples[name, label.partition('"')[2].rpartition('"')[0]] = float(value)
+    return samples
+
+
+def stage_means(before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]) -> dict[str, float | None]:
+    """Mean ms per call of each stage between two scrapes; the segmenter's per
+    frame (the mean of the streams' recent means); the classifier's mean batch."""
+    def per_call(stage: str) -> float | None:
+        calls = after.get(("skillstream_stage_calls_total", stage), 0) - before.get(("skillstream_stage_calls_total", stage), 0)
+        seconds = after.get(("skillstream_stage_seconds_total", stage), 0) - before.get(("skillstream_stage_seconds_total", stage), 0)
+        return round(seconds / calls * 1e3, 3) if calls > 0 else None
+
+    segmenter = [value for (name, _), value in after.items() if name == "skillstream_segmenter_ms"]
+    batches = after[("skillstream_classifier_batches_total", "")] - before[("skillstream_classifier_batches_total", "")]
+    windows = after[("skillstream_classifier_windows_total", "")] - before[("skillstream_classifier_windows_total", "")]
+    return {"segmenter_per_frame": round(float(np.mean(segmenter)), 4) if segmenter else None,
+            "preprocess_per_batch": per_call("preprocess"), "network_per_batch": per_call("network"),
+            "mean_batch": round(windows / batches, 2) if batches else None,
+            "classify_per_window": per_call("classify"), "send_per_event": per_call("send")}
 
 
 def _lag_s(status: dict[str, Any], started_at: float | None) -> float:
@@ -171,9 +211,21 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 2) if values else None
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (the classifier worker), from /proc."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and its running children."""
+    total = 0.0
+    for process in (pid, *_children(pid)):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
 
 
 def _rss_bytes(pid: int) -> int:
@@ -187,10 +239,18 @@ def format_text(result: dict[str, Any]) -> str:
     lines = [f"pipeline: {result['routines']} npz routines replayed at 30 fps real time, {result['seconds_per_step']:g} s per step, "
              f"{result['cores']} cores; a step holds with p99 latency_ms < {result['max_latency_ms']:g} and no stream "
              f"more than {MAX_LAG_S} s behind",
-             "streams  skills  p50 ms  p99 ms  worst lag s  server cores  RSS MB  MB/stream  held"]
+             "streams  skills  p50 ms  p99 ms  worst lag s  server cores  RSS MB  MB/stream  worker MB  held"]
     for step in result["steps"]:
         lines.append(f"{step['streams']:>7}  {step['skills']:>6}  {step['latency_ms']['p50']!s:>6}  "
                      f"{step['latency_ms']['p99']!s:>6}  {step['worst_lag_s']:>11}  {step['server_cores']:>12}  "
-                     f"{step['rss_mb']:>6}  {step['rss_per_stream_mb']:>9}  {'yes' if step['held'] else 'NO'}")
+                     f"{step['rss_mb']:>6}  {step['rss_per_stream_mb']:>9}  {step['worker_rss_mb']:>9}  "
+                     f"{'yes' if step['held'] else 'NO'}")
+    lines.append("stage times, ms: streams  segmenter/frame  preprocess/batch  network/batch  mean batch  "
+                 "classify/window  send/event")
+    for step in result["steps"]:
+        stages = step["stages_ms"]
+        lines.append(f"{step['streams']:>24}  {stages['segmenter_per_frame']!s:>15}  {stages['preprocess_per_batch']!s:>16}  "
+                     f"{stages['network_per_batch']!s:>13}  {stages['mean_batch']!s:>10}  "
+                     f"{stages['classify_per_window']!s:>15}  {stages['send_per_event']!s:>10}")
     lines.append(f"largest number of streams that held: {result['largest_streams_held']}")
     return "\n".join(lines)

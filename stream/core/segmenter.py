@@ -134,7 +134,7 @@ class _Posture:
         """Take one frame (25, 3) and return the smoothed score."""
         settings = self.settings
         points = keypoints.tolist()
-        seen = [c >= settings.min_confidence for _, _, c in points]
+        seen = settings.min_confidence  # a point is seen at this confidence
         hip = _point(points, seen, _MID_HIP, _HIPS)
         if hip is None:
             return self.score
@@ -147,7 +147,7 @@ class _Posture:
             if lean < settings.upright_lean_deg:
                 self.scale.add(ts, math.hypot(dx, dy))
         if self.scale.median is not None:
-            feet = [next((j for j in leg if seen[j]), None) for leg in _FEET]
+            feet = [next((j for j in leg if points[j][2] >= seen), None) for leg in _FEET]
             drops = [points[j][1] - hip[1] for j in feet if j is not None]
             if drops:
                 raw = max(raw, 1.0 - min(drops) / (self.scale.median * settings.stand_leg_drop))
@@ -161,12 +161,14 @@ class _Posture:
         return self.score
 
 
-def _point(points: list[list[float]], seen: list[bool], index: int,
+def _point(points: list[list[float]], min_confidence: float, index: int,
            pair: tuple[int, int]) -> tuple[float, float] | None:
-    """Point `index`, else the mean of the seen ones of `pair`, else None."""
-    if seen[index]:
-        return points[index][0], points[index][1]
-    found = [points[j] for j in pair if seen[j]]
+    """Point `index`, else the mean of the seen ones (confidence at least
+    `min_confidence`) of `pair`, else None."""
+    x, y, confidence = points[index]
+    if confidence >= min_confidence:
+        return x, y
+    found = [points[j] for j in pair if points[j][2] >= min_confidence]
     if not found:
         return None
     return sum(p[0] for p in found) / len(found), sum(p[1] for p in found) / len(found)

@@ -9,7 +9,10 @@ skipped, the client is told how many it missed (an `error` with code
 "slow_client" as soon as it reads again), and past
 `clients.max_skipped_skill_events` it is disconnected.
 
-Each message is encoded once, whatever the number of clients.
+Each message is encoded once, whatever the number of clients, and goes
+only through the clients subscribed to its stream (the hub keeps them per
+stream), so a server with many streams and clients does not look at every
+client for every frame.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -26,6 +30,7 @@ import numpy as np
 from skillstream.config import ClientSettings
 
 from .protocol import MESSAGE_TOPICS, Subscribe, encode, encode_pose, error_message
+from .stages import StageTimer
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +65,17 @@ class ClientSession:
         self.unreported_skipped = 0  # of those, not yet told to the client
         self.droppable_dropped = 0   # pose and status messages dropped
         self.disconnecting = False
-        # (sequence, text): events and droppable messages apart, so that a
-        # full queue finds its oldest droppable message at once.
-        self._events: deque[tuple[int, str]] = deque()
-        self._droppable: deque[tuple[int, str]] = deque()
+        # (sequence, text, time offered): events and droppable messages apart,
+        # so that a full queue finds its oldest droppable message at once.
+        self._events: deque[tuple[int, str, float]] = deque()
+        self._droppable: deque[tuple[int, str, float]] = deque()
+        self.send_time = StageTimer()  # events, from offered to written (the hub shares one across clients)
         self._last_pose_ts: dict[str, float] = {}
         self._wake = asyncio.Event()
 
     # -- what the client asked for ------------------------------------------------
     def subscribe(self, subscription: Subscribe) -> None:
+        """Take `subscription` (once the client is in a hub: through `Hub.subscribe`)."""
         self.subscription = subscription
         self._last_pose_ts.clear()
 
@@ -102,7 +109,7 @@ class ClientSession:
         """Queue `text` under the rules of the module's docstring (never blocks)."""
         if self.disconnecting:
             return
-        entry = (next(self._sequence), text)
+        entry = (next(self._sequence), text, time.perf_counter())
         if self.depth >= self.capacity:
             if self._droppable:
                 self._droppable.popleft()
@@ -128,7 +135,7 @@ class ClientSession:
         room = self.capacity + self.history_limit - self.depth
         for text in texts:
             if room > 0:
-                self._events.append((next(self._sequence), text))
+                self._events.append((next(self._sequence), text, time.perf_counter()))
                 room -= 1
             else:
                 self.offer(text, droppable=False)
@@ -139,27 +146,32 @@ class ClientSession:
         error); a client that does not read loses these as it loses events."""
         self.offer(encode(message), droppable=False)
 
-    def _next_text(self) -> str | None:
+    def _next(self) -> tuple[str, float | None] | None:
+        """The next text to send and, for an event, when it was offered; None when nothing waits."""
         if self.unreported_skipped:
             count, self.unreported_skipped = self.unreported_skipped, 0
             return encode(error_message(
                 "slow_client", f"{count} event(s) were not delivered because this client reads too slowly "
-                               f"({self.events_skipped} in all; past {self.max_skipped} it is disconnected)"))
+                               f"({self.events_skipped} in all; past {self.max_skipped} it is disconnected)")), None
         if self._events and (not self._droppable or self._events[0][0] < self._droppable[0][0]):
-            return self._events.popleft()[1]
+            _, text, offered = self._events.popleft()
+            return text, offered
         if self._droppable:
-            return self._droppable.popleft()[1]
+            return self._droppable.popleft()[1], None
         return None
 
     async def run_sender(self) -> None:
         """Send queued messages in order until the connection closes (a task per client)."""
         while True:
-            text = self._next_text()
-            if text is None:
+            entry = self._next()
+            if entry is None:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            text, offered = entry
             await self.connection.send(text)
+            if offered is not None:
+                self.send_time.add(time.perf_counter() - offered)
 
     def _disconnect(self) -> None:
         self.disconnecting = True
@@ -173,18 +185,60 @@ class Hub:
 
     def __init__(self) -> None:
         self.clients: set[ClientSession] = set()
+        # The subscribed clients: those of every stream, and per stream those that name it.
+        self._everywhere: set[ClientSession] = set()
+        self._by_stream: dict[str, set[ClientSession]] = {}
         # What clients that have left lost, so that the totals never go down.
         self._gone_dropped = 0
         self._gone_skipped = 0
+        self.send_time = StageTimer()  # events, from offered to written, all clients
 
     def add(self, client: ClientSession) -> None:
+        """Serve `client` (with the subscription it may already have)."""
         self.clients.add(client)
+        client.send_time = self.send_time
+        self._index(client)
+
+    def subscribe(self, client: ClientSession, subscription: Subscribe) -> None:
+        """Give `client` (added) a new subscription."""
+        self._unindex(client)
+        client.subscribe(subscription)
+        self._index(client)
 
     def remove(self, client: ClientSession) -> None:
         if client in self.clients:
             self.clients.discard(client)
+            self._unindex(client)
             self._gone_dropped += client.droppable_dropped
             self._gone_skipped += client.events_skipped
+
+    def _index(self, client: ClientSession) -> None:
+        sub = client.subscription
+        if sub is None:
+            return
+        if sub.streams is None:
+            self._everywhere.add(client)
+        for stream in sub.streams or ():
+            self._by_stream.setdefault(stream, set()).add(client)
+
+    def _unindex(self, client: ClientSession) -> None:
+        self._everywhere.discard(client)
+        sub = client.subscription
+        if sub is None or sub.streams is None:
+            return
+        for stream in sub.streams:
+            named = self._by_stream.get(stream)
+            if named is not None:
+                named.discard(client)
+                if not named:
+                    del self._by_stream[stream]
+
+    def _subscribed(self, stream: str | None) -> Iterable[ClientSession]:
+        """The clients whose subscription covers `stream` (None: a message of no stream goes to all)."""
+        if stream is None:
+            return self.clients
+        named = self._by_stream.get(stream)
+        return itertools.chain(self._everywhere, named) if named else self._everywhere
 
     def droppable_dropped(self) -> int:
         """Pose and status messages dropped for slow clients since the start."""
@@ -198,7 +252,8 @@ class Hub:
         """Offer `message` (a `server_message`; `text`: its encoding if already
         made) to every client that wants it; returns how many."""
         stream, kind = message["stream"], message["type"]
-        targets = [c for c in self.clients if c.wants(stream, MESSAGE_TOPICS.get(kind))]
+        topic = MESSAGE_TOPICS.get(kind)
+        targets = [c for c in self._subscribed(stream) if c.wants(stream, topic)]
         if targets:
             text = text if text is not None else encode(message)
             droppable = kind in DROPPABLE
@@ -208,7 +263,7 @@ class Hub:
 
     def publish_pose(self, stream: str, frame: int, ts: float, keypoints: np.ndarray) -> int:
         """Offer a `pose` message of one frame to the clients it is due to (encoded only if any)."""
-        targets = [c for c in self.clients if c.pose_due(stream, ts)]
+        targets = [c for c in self._subscribed(stream) if c.pose_due(stream, ts)]
         if targets:
             text = encode_pose(stream, frame, ts, keypoints)
             for client in targets:
@@ -217,4 +272,4 @@ class Hub:
 
     def subscribers(self, stream: str) -> int:
         """Clients that receive some message of `stream`."""
-        return sum(1 for c in self.clients if c.wants(stream, None))
+        return sum(1 for c in self._subscribed(stream) if c.wants(stream, None))

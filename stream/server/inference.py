@@ -1,70 +1,243 @@
-"""The classifier behind the event loop: one inference thread, batched across streams.
+"""The classifier behind the event loop: one worker, batched across streams.
 
 Streams `await submit(window)` a closed segment and get a future of its
-`Prediction`. One worker coroutine takes every window waiting (up to
-`max_batch`) and runs one `Classifier.classify` call for them in the single
-inference thread; while it runs, new windows gather for the next batch. The
-queue is bounded: a stream that submits faster than the classifier answers
-waits in `submit` (recorded sources slow down; nothing is lost).
+`Prediction`. One coroutine takes every window waiting (up to
+`max_batch`) and sends them as one `Classifier.classify` call to the
+worker; while it runs, new windows gather for the next batch. The queue is
+bounded: a stream that submits faster than the classifier answers waits in
+`submit` (recorded sources slow down; nothing is lost).
+
+The worker (`model.worker`):
+- "process": a child process (spawned, so no lock or thread of the server
+  is inherited) holding its own copy of the network, spoken to over a
+  socket pair by the event loop itself (length-prefixed pickles, one batch
+  in flight). The network's Python code never takes the server's GIL, so a
+  busy event loop does not slow the forward passes (each torch call would
+  otherwise wait for the GIL behind the loop), and no helper thread of the
+  server has to win the GIL to pass a batch or its answer on (measured at
+  500 streams, a concurrent.futures process pool spent 18 ms per batch of
+  4 ms so). If the process dies (killed, out of memory) the batch it had
+  fails and a new process takes the next one.
+- "thread": a thread of the server process; it starts at once (tests,
+  small set-ups) and shares the GIL with the loop.
+
+Stage times (`stages`): "preprocess" and "network" per batch, measured in
+the worker; "classify" per window, from `submit` to the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import pickle
+import socket
+import struct
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
-from skillstream.models.inference import Classifier, Prediction
+from skillstream.models.checkpoint import Checkpoint
+from skillstream.models.inference import Classifier, ClassifyTimings, Prediction
+
+from .stages import StageTimer
 
 log = logging.getLogger(__name__)
 
+WORKERS = ("process", "thread")
+
+Answer = tuple[list[Prediction], float, float]  # predictions, seconds preprocessing, seconds in the network
+FRAME_HEADER = struct.Struct("!Q")  # the byte length of the pickle that follows
+STOP_TIMEOUT_S = 10.0  # a worker process that does not exit on its own by then is killed
+
+# The classifier of a worker thread, made by `_start_thread_worker` (per
+# thread: several thread-mode services may share one process).
+_thread_worker = threading.local()
+
+
+def _classify(classifier: Classifier, windows: list[np.ndarray]) -> Answer:
+    timings = ClassifyTimings()
+    predictions = classifier.classify(windows, timings)
+    return predictions, timings.preprocess_s, timings.network_s
+
+
+def _start_thread_worker(checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
+    _thread_worker.classifier = Classifier(checkpoint, threads=threads, threshold=threshold)
+
+
+def _classify_in_thread(windows: list[np.ndarray]) -> Answer:
+    return _classify(_thread_worker.classifier, windows)
+
+
+class _ThreadWorker:
+    """The network in one thread of the server process."""
+
+    def __init__(self, checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
+        self._executor = ThreadPoolExecutor(1, "classifier", initializer=_start_thread_worker,
+                                            initargs=(checkpoint, threads, threshold))
+
+    async def classify(self, windows: list[np.ndarray]) -> Answer:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, _classify_in_thread, windows)
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+
+
+def _serve_in_process(connection: socket.socket, checkpoint: Checkpoint, threads: int | None,
+                      threshold: float | None) -> None:
+    """The worker process: answer each batch read from `connection` until the server closes it."""
+    classifier = Classifier(checkpoint, threads=threads, threshold=threshold)
+    with connection, connection.makefile("rwb") as stream:
+        while header := stream.read(FRAME_HEADER.size):
+            windows = pickle.loads(stream.read(FRAME_HEADER.unpack(header)[0]))
+            try:
+                reply = pickle.dumps(("answer", _classify(classifier, windows)), pickle.HIGHEST_PROTOCOL)
+            except Exception as error:  # the server fails this batch only; the worker goes on
+                try:
+                    reply = pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
+                    pickle.loads(reply)  # some exceptions pickle but cannot be rebuilt
+                except Exception:  # then its message goes instead
+                    reply = pickle.dumps(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+            stream.write(FRAME_HEADER.pack(len(reply)) + reply)
+            stream.flush()
+
+
+class WorkerDied(RuntimeError):
+    """The classifier process ended while it had a batch."""
+
+
+class _ProcessWorker:
+    """The network in a child process (see the module's docstring). `start`
+    returns once the process answers; `classify` raises WorkerDied when the
+    process ends under it."""
+
+    def __init__(self, checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
+        self._args = (checkpoint, threads, threshold)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def start(self) -> None:
+        ours, theirs = socket.socketpair()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve_in_process, args=(theirs, *self._args), name="skillstream-classifier", daemon=True)
+        await asyncio.to_thread(self._process.start)
+        theirs.close()
+        self._reader, self._writer = await asyncio.open_unix_connection(sock=ours, limit=1 << 20)
+        await self.classify([])  # answers once the network is loaded and warmed up
+
+    async def classify(self, windows: list[np.ndarray]) -> Answer:
+        payload = pickle.dumps(windows, pickle.HIGHEST_PROTOCOL)
+        try:
+            self._writer.write(FRAME_HEADER.pack(len(payload)) + payload)
+            await self._writer.drain()
+            header = await self._reader.readexactly(FRAME_HEADER.size)
+            kind, value = pickle.loads(await self._reader.readexactly(FRAME_HEADER.unpack(header)[0]))
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            await asyncio.to_thread(self._process.join, STOP_TIMEOUT_S)
+            raise WorkerDied(f"the classifier process ended (exit code {self._process.exitcode})") from error
+        if kind == "error":
+            raise value
+        return value
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.close()  # the process reads the end of its input and exits
+        if self._process is not None and self._process.pid is not None:
+            await asyncio.to_thread(self._process.join, STOP_TIMEOUT_S)
+            if self._process.is_alive():
+                self._process.kill()
+                await asyncio.to_thread(self._process.join)
+
 
 class ClassifierService:
-    def __init__(self, classifier: Classifier, max_batch: int) -> None:
+    """Serves `checkpoint` with `threshold` (None: the checkpoint's) and
+    `threads` torch threads, from a worker of kind `worker` (see the
+    module's docstring). Lifecycle: `await startup()` (returns when the
+    worker has loaded the network), `submit`, `await shutdown()`."""
+
+    def __init__(self, checkpoint: Checkpoint, threshold: float | None, threads: int | None, max_batch: int,
+                 worker: str) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        self.classifier = classifier
+        if worker not in WORKERS:
+            raise ValueError(f"worker must be one of {WORKERS}, got {worker!r}")
+        self.checkpoint = checkpoint
+        self.threshold = threshold
+        self.threads = threads
         self.max_batch = max_batch
+        self.worker = worker
         self._queue: asyncio.Queue[tuple[np.ndarray, asyncio.Future[Prediction]]] = asyncio.Queue(4 * max_batch)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
-        self._worker: asyncio.Task | None = None
-        self.batches = 0  # forward passes so far
-        self.windows = 0  # windows classified so far
+        self._worker: _ThreadWorker | _ProcessWorker | None = None
+        self._runner: asyncio.Task | None = None
+        self.batches = 0   # forward passes so far
+        self.windows = 0   # windows classified so far
+        self.restarts = 0  # worker processes replaced after dying
+        self.stages = {name: StageTimer() for name in ("preprocess", "network", "classify")}
+
+    @property
+    def queue_depth(self) -> int:
+        """Windows waiting for a batch (not counting the batch being classified)."""
+        return self._queue.qsize()
+
+    async def _start_worker(self) -> None:
+        """Start a worker and wait until it has loaded and warmed up the network."""
+        args = (self.checkpoint, self.threads, self.threshold)
+        if self.worker == "thread":
+            self._worker = _ThreadWorker(*args)
+            await self._worker.classify([])
+        else:
+            self._worker = _ProcessWorker(*args)
+            await self._worker.start()
 
     async def startup(self) -> None:
-        self._worker = asyncio.create_task(self._run(), name="classifier")
+        await self._start_worker()
+        self._runner = asyncio.create_task(self._run(), name="classifier")
 
     async def submit(self, window: np.ndarray) -> asyncio.Future[Prediction]:
         """Queue `window` float32 (T, 25, 3); waits only for room in the queue."""
         future: asyncio.Future[Prediction] = asyncio.get_running_loop().create_future()
+        submitted = time.perf_counter()
+        future.add_done_callback(lambda _: self.stages["classify"].add(time.perf_counter() - submitted))
         await self._queue.put((window, future))
         return future
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             windows = [window for window, _ in batch]
             try:
-                predictions = await loop.run_in_executor(self._executor, self.classifier.classify, windows)
+                predictions, preprocess_s, network_s = await self._worker.classify(windows)
             except Exception as error:  # a bad window must not stop the classifier for every stream
-                log.exception("classifier failed on a batch of %d windows", len(batch))
+                log.error("classifier failed on a batch of %d windows: %s", len(batch), error)
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
+                if isinstance(error, WorkerDied):
+                    await self._replace_dead_worker()
                 continue
             self.batches += 1
             self.windows += len(batch)
+            self.stages["preprocess"].add(preprocess_s)
+            self.stages["network"].add(network_s)
             for (_, future), prediction in zip(batch, predictions):
                 if not future.done():
                     future.set_result(prediction)
 
+    async def _replace_dead_worker(self) -> None:
+        log.error("starting a new classifier process")
+        await self._worker.stop()
+        self.restarts += 1
+        await self._start_worker()
+
     async def shutdown(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
         if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+            await self._worker.stop()

@@ -1,10 +1,15 @@
 """`GET /metrics`: the server's figures in Prometheus' text format (version 0.0.4).
 
 Per live stream (label `stream`; ended streams have no series): frames in, processed and dropped, segments
-and skills (counters), frame rates, pose time and queue depth (gauges), the
-same figures as the stream's `status` messages. Server-wide: streams,
-clients, classifier forward passes and windows, and the messages clients
-lost (pose and status dropped, events skipped) since the server started.
+and skills (counters), frame rates, pose and segmenter times and queue depth
+(gauges), the same figures as the stream's `status` messages. Server-wide:
+streams, clients, classifier forward passes, windows, queue and worker
+restarts, the time spent in each server-wide stage (label `stage`: the
+classifier's preprocessing kernels and network per batch, a window's wait
+from submission to answer, an event's wait in a client's queue until
+written; seconds and calls, whose ratio of rates is the mean), and the
+messages clients lost (pose and status dropped, events skipped) since the
+server started.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ STREAM_METRICS = (
     ("fps_in", "skillstream_fps_in", "gauge", "frames per second taken from the source (last 2 s)"),
     ("fps_processed", "skillstream_fps_processed", "gauge", "frames per second processed (last 2 s)"),
     ("pose_ms", "skillstream_pose_ms", "gauge", "mean pose time of the stream's recent frames, ms"),
+    ("segmenter_ms", "skillstream_segmenter_ms", "gauge", "mean segmenter time of the stream's recent frames, ms"),
     ("queue_depth", "skillstream_queue_depth", "gauge", "frames waiting for pose and segments waiting for the classifier"),
     ("clients", "skillstream_stream_clients", "gauge", "clients subscribed to the stream"),
 )
@@ -53,6 +59,15 @@ def render(server: Server) -> str:
                      [("", classifier.batches if classifier else 0)])
     lines += _family("skillstream_classifier_windows_total", "counter", "segments classified",
                      [("", classifier.windows if classifier else 0)])
+    lines += _family("skillstream_classifier_queue", "gauge", "segments waiting for a classifier batch",
+                     [("", classifier.queue_depth if classifier else 0)])
+    lines += _family("skillstream_classifier_restarts_total", "counter", "classifier worker processes replaced",
+                     [("", classifier.restarts if classifier else 0)])
+    stages = {**(classifier.stages if classifier else {}), "send": hub.send_time}
+    lines += _family("skillstream_stage_seconds_total", "counter", "seconds spent in a server-wide stage",
+                     ((f'{{stage="{name}"}}', timer.seconds) for name, timer in stages.items()))
+    lines += _family("skillstream_stage_calls_total", "counter", "calls of a server-wide stage (batches, windows or events)",
+                     ((f'{{stage="{name}"}}', timer.calls) for name, timer in stages.items()))
     lines += _family("skillstream_client_messages_dropped_total", "counter",
                      "pose and status messages dropped for slow clients", [("", hub.droppable_dropped())])
     lines += _family("skillstream_client_events_skipped_total", "counter",

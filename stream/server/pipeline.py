@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from skillstream.stream.sources import Source, SourceEnded
 from .hub import Hub
 from .inference import ClassifierService
 from .protocol import encode, server_message
+from .stages import StageTimer
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class StreamPipeline:
         self._recorder_factory = recorder
         self.recorder: StreamRecorder | None = None
         self.segmenter = Segmenter(config.segmenter)
+        self.segmenter_time = StageTimer()  # per frame
         self.state = "starting"
         self.started_at: float | None = None  # wall-clock time of the first frame
         self.frames_in = 0
@@ -124,7 +127,10 @@ class StreamPipeline:
                 keypoints = round_keypoints(keypoints)
                 self._record(self.recorder.write_frame, frame.index, frame.ts, keypoints)
             self.hub.publish_pose(self.id, frame.index, frame.ts, keypoints)
-            for event in self.segmenter.push(frame.index, frame.ts, keypoints):
+            started = time.perf_counter()
+            events = self.segmenter.push(frame.index, frame.ts, keypoints)
+            self.segmenter_time.add(time.perf_counter() - started)
+            for event in events:
                 await self._on_segment_event(event, arrived)
             self.frames_processed += 1
             self._processed.append(time.monotonic())
@@ -216,12 +222,19 @@ class StreamPipeline:
                 self._pose = None
 
     def status(self) -> dict[str, Any]:
-        """The fields of this stream's `status` message."""
+        """The fields of this stream's `status` message. Stage times are recent
+        means in ms: pose and segmenter per frame of this stream; classifier
+        (from a segment's submission to its answer, queue included) and send
+        (an event's wait in a client's queue until written) server-wide."""
         pose = self._pose.stats(self.id) if self._pose is not None else {}
         state = self.source.state if self.state == "live" else self.state
         return {"state": state, "live": self.source.live, "fps_in": _rate(self._arrivals),
                 "fps_processed": _rate(self._processed), "pose_ms": round(pose.get("pose_ms", 0.0), 2),
+                "segmenter_ms": self.segmenter_time.recent_ms,
+                "classifier_ms": self.classifier.stages["classify"].recent_ms,
+                "send_ms": self.hub.send_time.recent_ms,
                 "queue_depth": pose.get("queue_depth", 0) + self._pending.qsize(),
+                "classifier_queue": self.classifier.queue_depth,
                 "frames_in": self.frames_in, "frames_processed": self.frames_processed,
                 "frames_dropped": self.source.frames_dropped, "segments": self.segments,
                 "skills": self.skills, "clients": self.hub.subscribers(self.id)}
@@ -234,8 +247,7 @@ class StreamPipeline:
 
 def _rate(times: deque[float]) -> float:
     """Events per second over the last RATE_WINDOW_S seconds of `times` (monotonic, ascending)."""
-    now = time.monotonic()
-    recent = [t for t in times if now - t <= RATE_WINDOW_S]
-    if len(recent) < 2:
+    first = bisect_left(times, time.monotonic() - RATE_WINDOW_S)
+    if len(times) - first < 2:
         return 0.0
-    return round((len(recent) - 1) / max(recent[-1] - recent[0], 1e-6), 2)
+    return round((len(times) - first - 1) / max(times[-1] - times[first], 1e-6), 2)

@@ -132,7 +132,9 @@ class Source(ABC):
 class Pacer:
     """Releases the frames of a recorded source at their own times (`realtime`)
     or at once (`max`). `await wait(ts)` returns when frame time `ts` is due
-    on a clock started by the first call."""
+    on a clock started by the first call, and always suspends at least once:
+    a source that is behind (or at max pace) would otherwise run without
+    ever giving the loop a turn and starve the other streams."""
 
     def __init__(self, pace: str) -> None:
         if pace not in PACES:
@@ -142,10 +144,9 @@ class Pacer:
 
     async def wait(self, ts: float) -> None:
         if not self.realtime:
+            await asyncio.sleep(0)
             return
         now = time.monotonic()
         if self._origin is None:
             self._origin = now - ts
-        delay = self._origin + ts - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await asyncio.sleep(max(self._origin + ts - now, 0.0))  # sleep(0): one turn of the loop

@@ -104,9 +104,6 @@ class ReplaySource(Source):
         else:
             self.state = "ended"
             raise SourceEnded
-        # Always give the loop a turn: a max-pace source would otherwise run
-        # without ever suspending and starve the other streams.
-        await asyncio.sleep(0)
         await self._pacer.wait(ts)
         self._sent = k + 1  # only now: a recv() cancelled while waiting loses no frame
         return Frame(index, ts, keypoints=track.keypoints[row])  # (25, 3) read-only view

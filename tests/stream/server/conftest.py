@@ -45,8 +45,10 @@ def truth(folder: Path) -> list[tuple[str, int, int]]:
 
 @contextlib.asynccontextmanager
 async def running_server(classifier: Classifier, **overrides):
-    """A started server with `overrides` (dotted config keys; sources default to none)."""
-    config = load_config(overrides={"server.port": 0, "sources": {}, **overrides})
+    """A started server with `overrides` (dotted config keys; by default no sources and the
+    classifier in a thread, which starts at once: tests/stream/server/test_inference.py and the
+    subprocess tests cover the worker process)."""
+    config = load_config(overrides={"server.port": 0, "sources": {}, "model.worker": "thread", **overrides})
     server = Server(config, classifier=classifier)
     await server.startup()
     try:

@@ -66,6 +66,36 @@ async def test_messages_reach_only_matching_subscriptions():
     assert silent.sent == []
 
 
+async def test_a_new_subscription_moves_the_client_and_a_removed_client_gets_nothing():
+    hub = Hub()
+    connection = FakeConnection()
+    client = subscribed(connection, frozenset({"a"}))
+    hub.add(client)
+    assert hub.subscribers("a") == 1 and hub.subscribers("b") == 0
+    hub.subscribe(client, Subscribe(frozenset({"b", "c"}), frozenset({"skill"}), 0.0))
+    assert hub.subscribers("a") == 0 and hub.subscribers("b") == hub.subscribers("c") == 1
+    assert hub.publish(skill(1, "a")) == 0 and hub.publish(skill(2, "b")) == 1
+    hub.subscribe(client, Subscribe(None, frozenset({"skill"}), 0.0))
+    assert hub.publish(skill(3, "a")) == 1 and hub.publish(skill(4, "z")) == 1
+    hub.remove(client)
+    assert hub.publish(skill(5, "a")) == 0 and hub.subscribers("b") == 0
+    await drain(client)
+    assert [m["n"] for m in connection.sent] == [2, 3, 4]
+
+
+async def test_send_time_counts_each_event_written_and_no_pose():
+    hub = Hub()
+    connection = FakeConnection()
+    client = subscribed(connection)
+    hub.add(client)
+    hub.publish_pose("a", 0, 0.0, np.zeros((25, 3), np.float32))
+    hub.publish(skill(1))
+    hub.publish(skill(2))
+    await drain(client)
+    assert len(connection.sent) == 3
+    assert hub.send_time.calls == 2 and hub.send_time.seconds > 0
+
+
 async def test_pose_rate_follows_the_clients_pose_fps():
     hub = Hub()
     every, ten = FakeConnection(), FakeConnection()

@@ -4,7 +4,7 @@ import urllib.request
 
 from .conftest import client_of, running_server
 
-SAMPLE = re.compile(r'^(?P<name>[a-z_]+)(\{stream="(?P<stream>[^"]+)"\})? (?P<value>[0-9.e+-]+)$')
+SAMPLE = re.compile(r'^(?P<name>[a-z_]+)(\{(stream|stage)="(?P<label>[^"]+)"\})? (?P<value>[0-9.e+-]+)$')
 
 
 def scrape(port):
@@ -13,14 +13,14 @@ def scrape(port):
 
 
 def samples(text):
-    """{(name, stream or None): value}; every line is a comment or a valid sample."""
+    """{(name, stream or stage or None): value}; every line is a comment or a valid sample."""
     found = {}
     for line in text.splitlines():
         if line.startswith("# HELP ") or line.startswith("# TYPE "):
             continue
         match = SAMPLE.match(line)
         assert match, f"not a Prometheus sample: {line!r}"
-        found[match["name"], match["stream"]] = float(match["value"])
+        found[match["name"], match["label"]] = float(match["value"])
     return found
 
 
@@ -40,3 +40,8 @@ async def test_metrics_count_each_live_stream_and_the_server(classifier, routine
     assert 20 <= after["skillstream_fps_in", "r"] <= 40  # a 30 fps routine at its own pace
     assert after["skillstream_stream_clients", "r"] == 1
     assert after["skillstream_frames_dropped_total", "r"] == 0
+    assert after["skillstream_segmenter_ms", "r"] > 0
+    # hello and subscribed are the client's events so far (status is droppable, not timed)
+    assert after["skillstream_stage_calls_total", "send"] == 2
+    assert after["skillstream_stage_seconds_total", "send"] > 0
+    assert {("skillstream_stage_calls_total", stage) for stage in ("preprocess", "network", "classify")} <= set(after)
