@@ -3,16 +3,26 @@
 `skillstream serve` runs as a subprocess (its CPU and memory are its own),
 with no stream and a token. --routines synthetic routines (--routine-seconds
 long, seeds --seed, --seed + 1, ...) are written once as .npz, and streams
-replaying them in turn at 30 fps real time (`npz:PATH?pace=realtime`) are
-added by control messages, step by step (--streams 10,25,50,...), with
-staggered starts, so that their skills do not all close at once. One websocket client
-subscribed to every stream's skills and status watches each step for
---seconds seconds. A step holds when:
+replaying them in turn, looping, at 30 fps real time
+(`npz:PATH?pace=realtime&loop=true`) are added by control messages, step by
+step (--streams 10,25,50,...), with staggered starts, so that their skills
+do not all close at once. One websocket client subscribed to every
+stream's skills and status watches each step for --seconds seconds. With
+--clients-per-stream K, K more clients per stream (scoreboards: skills of
+that one stream, with the history) connect as the streams are added. A
+step holds when:
 
-- the p99 of the skills' `latency_ms` is under --max-latency-ms (100), and
+- the p99 of the skills' `latency_ms` is under --max-latency-ms (100),
 - no stream falls behind real time: at the end of the step every stream's
   processed frames are within half a second of what its time since start
-  demands (recorded sources never drop; a late pipeline shows as lag).
+  demands (recorded sources never drop; a late pipeline shows as lag), and
+- no client missed a skill event: each scoreboard has every skill of its
+  stream that the watcher had a second before the end of the step, and the
+  server skipped no event for a slow client.
+
+--soak-minutes M instead keeps one stream count (--streams N) for M minutes
+and samples the server's resident memory, latency and CPU each minute:
+memory must stay flat (no growth per frame or per event).
 
 Printed per step: streams, skills seen, latency_ms p50/p99, the worst lag
 (s), the server's CPU use (cores, its classifier worker process included,
@@ -50,6 +60,8 @@ from . import positive_int, routine_seconds
 DEFAULT_REPEAT = 1
 FPS = 30.0
 MAX_LAG_S = 0.5
+SETTLE_S = 1.0  # skills the watcher had this long before a step's end must have reached every scoreboard
+SOAK_SAMPLE_S = 60.0
 TOKEN = "bench"
 URL_LINE = re.compile(rb"serving http://127\.0\.0\.1:(\d+)/")
 
@@ -64,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="distinct routines the streams replay in turn (default: %(default)s)")
     parser.add_argument("--max-latency-ms", type=float, default=100.0,
                         help="p99 latency_ms a step may reach (default: %(default)s)")
+    parser.add_argument("--clients-per-stream", type=int, default=0, metavar="K",
+                        help="scoreboard clients per stream besides the watcher (default: %(default)s)")
+    parser.add_argument("--soak-minutes", type=float, default=0.0, metavar="M",
+                        help="instead of steps: one stream count (--streams N) for M minutes, memory sampled "
+                             "each minute (default: off)")
 
 
 def stream_counts(text: str) -> list[int]:
@@ -79,6 +96,10 @@ def stream_counts(text: str) -> list[int]:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     counts = args.streams
+    if args.clients_per_stream < 0:
+        raise SystemExit("bench pipeline: --clients-per-stream must be at least 0")
+    if args.soak_minutes and len(counts) != 1:
+        raise SystemExit("bench pipeline: --soak-minutes takes one stream count (--streams N)")
     with tempfile.TemporaryDirectory(prefix="skillstream-pipeline-") as scratch:
         folder = Path(scratch)
         clips = []
@@ -87,14 +108,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             clips.append(folder / f"routine{i}" / "routine.npz")
         config = folder / "bench.toml"
         config.write_text(f'[sources]\n[server]\ntoken = "{TOKEN}"\nmax_streams = {max(counts)}\n'
-                          f'max_clients = {max(counts) + 16}\n')
-        steps = asyncio.run(_run(config, clips, counts, args))
+                          f'max_clients = {max(counts) * (args.clients_per_stream + 1) + 16}\n')
+        steps, soak = asyncio.run(_run(config, clips, counts, args))
     held = [step["streams"] for step in steps if step["held"]]
-    return {"benchmark": "pipeline", "routines": args.routines, "seconds_per_step": args.seconds, "max_latency_ms": args.max_latency_ms,
-            "largest_streams_held": max(held) if held else 0, "steps": steps, "cores": os.cpu_count()}
+    return {"benchmark": "pipeline", "routines": args.routines, "seconds_per_step": args.seconds,
+            "max_latency_ms": args.max_latency_ms, "clients_per_stream": args.clients_per_stream,
+            "largest_streams_held": max(held) if held else 0, "steps": steps, "soak": soak, "cores": os.cpu_count()}
 
 
-async def _run(config: Path, clips: list[Path], counts: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
+async def _run(config: Path, clips: list[Path], counts: list[int],
+               args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
     process = subprocess.Popen([sys.executable, "-m", "skillstream.stream", "serve", "--port", "0",
                                 "--config", str(config), "--log-level", "WARNING"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -106,21 +129,35 @@ async def _run(config: Path, clips: list[Path], counts: list[int], args: argpars
             await ws.recv()  # hello
             await ws.send(json.dumps({"type": "subscribe", "streams": ["*"], "topics": ["skill", "status"]}))
             reader = asyncio.create_task(watcher.read())
-            steps = []
+            scoreboards: list[_Scoreboard] = []
+            steps, soak = [], None
             added = 0
-            for count in counts:
-                for n in range(added, count):
-                    source = f"npz:{clips[n % len(clips)]}?pace=realtime"
-                    await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": source, "token": TOKEN}))
-                    await asyncio.sleep(min(1.0 / FPS, args.seconds / 10 / max(count, 1)))  # staggered starts
-                added = count
-                step = await _step(process.pid, port, watcher, count, args.seconds, idle_rss)
-                step["held"] = (step["latency_ms"]["p99"] or 0) < args.max_latency_ms and step["worst_lag_s"] <= MAX_LAG_S
-                steps.append(step)
-                if not step["held"]:
-                    break
-            reader.cancel()
-        return steps
+            try:
+                for count in counts:
+                    for n in range(added, count):
+                        source = f"npz:{clips[n % len(clips)]}?pace=realtime&loop=true"
+                        await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": source,
+                                                  "token": TOKEN}))
+                        await asyncio.sleep(min(1.0 / FPS, args.seconds / 10 / max(count, 1)))  # staggered starts
+                    for n in range(added, count):
+                        for _ in range(args.clients_per_stream):
+                            scoreboards.append(await _Scoreboard.connect(port, f"s{n}"))
+                    added = count
+                    if args.soak_minutes:
+                        soak = await _soak(process.pid, watcher, args.soak_minutes)
+                        break
+                    step = await _step(process.pid, port, watcher, scoreboards, count, args.seconds, idle_rss)
+                    step["held"] = ((step["latency_ms"]["p99"] or 0) < args.max_latency_ms
+                                    and step["worst_lag_s"] <= MAX_LAG_S and step["clients"]["skills_missing"] == 0
+                                    and step["clients"]["events_skipped"] == 0)
+                    steps.append(step)
+                    if not step["held"]:
+                        break
+            finally:
+                reader.cancel()
+                for scoreboard in scoreboards:
+                    await scoreboard.close()
+        return steps, soak
     finally:
         process.terminate()
         process.wait(30)
@@ -128,12 +165,14 @@ async def _run(config: Path, clips: list[Path], counts: list[int], args: argpars
 
 
 class _Watcher:
-    """Collects what one client sees: skill latencies, each stream's last status."""
+    """Collects what one client of every stream sees: skill latencies, when
+    each skill arrived, each stream's last status."""
 
     def __init__(self, ws) -> None:
         self.ws = ws
         self.started: dict[str, float] = {}  # stream -> started_at of its stream_start
         self.latencies: list[float] = []
+        self.skills: dict[str, dict[int, float]] = {}  # stream -> end_frame -> time.monotonic() of arrival
         self.status: dict[str, dict] = {}
 
     async def read(self) -> None:
@@ -142,13 +181,54 @@ class _Watcher:
             kind = message["type"]
             if kind == "skill":
                 self.latencies.append(message["latency_ms"])
+                self.skills.setdefault(message["stream"], {})[message["end_frame"]] = time.monotonic()
             elif kind == "status":
                 self.status[message["stream"]] = message
             elif kind == "stream_start":
                 self.started[message["stream"]] = message["started_at"]
 
 
-async def _step(pid: int, port: int, watcher: _Watcher, count: int, seconds: float, idle_rss: int) -> dict[str, Any]:
+class _Scoreboard:
+    """A client of one stream's skills (with the stream's history), as a scoreboard is."""
+
+    def __init__(self, ws, stream: str) -> None:
+        self.ws = ws
+        self.stream = stream
+        self.skills: set[int] = set()  # end frames
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def connect(cls, port: int, stream: str) -> _Scoreboard:
+        ws = await connect(f"ws://127.0.0.1:{port}/ws", max_size=1 << 24, max_queue=None)
+        await ws.recv()  # hello
+        await ws.send(json.dumps({"type": "subscribe", "streams": [stream], "topics": ["skill"], "history": True}))
+        return cls(ws, stream)
+
+    async def _read(self) -> None:
+        async for text in self.ws:
+            message = json.loads(text)
+            if message["type"] == "skill":
+                self.skills.add(message["end_frame"])
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        await self.ws.close()
+
+
+def _missing(watcher: _Watcher, scoreboards: list[_Scoreboard]) -> tuple[int, int]:
+    """(skills expected, skills missing) over the scoreboards: every skill of
+    its stream the watcher had SETTLE_S ago."""
+    settled = time.monotonic() - SETTLE_S
+    expected = missing = 0
+    for scoreboard in scoreboards:
+        due = [frame for frame, arrived in watcher.skills.get(scoreboard.stream, {}).items() if arrived <= settled]
+        expected += len(due)
+        missing += sum(frame not in scoreboard.skills for frame in due)
+    return expected, missing
+
+
+async def _step(pid: int, port: int, watcher: _Watcher, scoreboards: list[_Scoreboard], count: int,
+                seconds: float, idle_rss: int) -> dict[str, Any]:
     watcher.latencies.clear()
     metrics_before = await asyncio.to_thread(scrape_metrics, port)
     cpu_before, wall_before = _tree_cpu_seconds(pid), time.monotonic()
@@ -158,6 +238,7 @@ async def _step(pid: int, port: int, watcher: _Watcher, count: int, seconds: flo
     rss = _rss_bytes(pid)
     lags = [_lag_s(status, watcher.started.get(stream)) for stream, status in list(watcher.status.items())]
     latencies = watcher.latencies
+    expected, missing = _missing(watcher, scoreboards)
     return {
         "streams": count, "skills": len(latencies),
         "latency_ms": {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
@@ -165,7 +246,32 @@ async def _step(pid: int, port: int, watcher: _Watcher, count: int, seconds: flo
         "rss_mb": round(rss / 2**20, 1), "rss_per_stream_mb": round((rss - idle_rss) / 2**20 / count, 3),
         "worker_rss_mb": round(sum(_rss_bytes(child) for child in _children(pid)) / 2**20, 1),
         "stages_ms": stage_means(metrics_before, metrics_after),
+        "clients": {"connected": int(metrics_after["skillstream_clients", ""]), "scoreboards": len(scoreboards),
+                    "skills_expected": expected, "skills_missing": missing,
+                    "events_skipped": int(metrics_after["skillstream_client_events_skipped_total", ""])},
     }
+
+
+async def _soak(pid: int, watcher: _Watcher, minutes: float) -> list[dict[str, Any]]:
+    """Samples at the start and after each minute of `minutes`: resident
+    memory (server and worker), and over the minute: skills, p99 latency_ms,
+    cores, the worst lag."""
+    samples = []
+    started = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - started
+        cpu = _tree_cpu_seconds(pid)
+        lags = [_lag_s(status, watcher.started.get(stream)) for stream, status in list(watcher.status.items())]
+        samples.append({"minute": round(elapsed / 60, 2), "rss_mb": round(_rss_bytes(pid) / 2**20, 1),
+                        "worker_rss_mb": round(sum(_rss_bytes(child) for child in _children(pid)) / 2**20, 1),
+                        "skills": len(watcher.latencies), "p99_latency_ms": _percentile(watcher.latencies, 99),
+                        "worst_lag_s": round(max(lags, default=0.0), 3)})
+        watcher.latencies.clear()
+        if elapsed >= minutes * 60 - 1:
+            return samples
+        wait = min(SOAK_SAMPLE_S, minutes * 60 - elapsed)
+        await asyncio.sleep(wait)
+        samples[-1]["cores_next"] = round((_tree_cpu_seconds(pid) - cpu) / wait, 2)
 
 
 def scrape_metrics(port: int) -> dict[tuple[str, str], float]:
@@ -236,10 +342,20 @@ def _rss_bytes(pid: int) -> int:
 
 
 def format_text(result: dict[str, Any]) -> str:
-    lines = [f"pipeline: {result['routines']} npz routines replayed at 30 fps real time, {result['seconds_per_step']:g} s per step, "
-             f"{result['cores']} cores; a step holds with p99 latency_ms < {result['max_latency_ms']:g} and no stream "
-             f"more than {MAX_LAG_S} s behind",
-             "streams  skills  p50 ms  p99 ms  worst lag s  server cores  RSS MB  MB/stream  worker MB  held"]
+    lines = [f"pipeline: {result['routines']} npz routines replayed in a loop at 30 fps real time, "
+             f"{result['cores']} cores; the server's classifier worker process counts in its cores"]
+    if result["soak"] is not None:
+        lines.append("soak: minute  RSS MB  worker MB  skills  p99 ms  worst lag s  cores (next minute)")
+        for sample in result["soak"]:
+            lines.append(f"{sample['minute']:>12}  {sample['rss_mb']:>6}  {sample['worker_rss_mb']:>9}  "
+                         f"{sample['skills']:>6}  {sample['p99_latency_ms']!s:>6}  {sample['worst_lag_s']:>11}  "
+                         f"{sample.get('cores_next', '')!s:>5}")
+        rss = [sample["rss_mb"] for sample in result["soak"]]
+        lines.append(f"soak: RSS from minute 1 to the end: {rss[min(1, len(rss) - 1)]} -> {rss[-1]} MB")
+        return "\n".join(lines)
+    lines += [f"{result['seconds_per_step']:g} s per step; a step holds with p99 latency_ms < "
+              f"{result['max_latency_ms']:g}, no stream more than {MAX_LAG_S} s behind and no skill event lost",
+              "streams  skills  p50 ms  p99 ms  worst lag s  server cores  RSS MB  MB/stream  worker MB  held"]
     for step in result["steps"]:
         lines.append(f"{step['streams']:>7}  {step['skills']:>6}  {step['latency_ms']['p50']!s:>6}  "
                      f"{step['latency_ms']['p99']!s:>6}  {step['worst_lag_s']:>11}  {step['server_cores']:>12}  "
@@ -252,5 +368,11 @@ def format_text(result: dict[str, Any]) -> str:
         lines.append(f"{step['streams']:>24}  {stages['segmenter_per_frame']!s:>15}  {stages['preprocess_per_batch']!s:>16}  "
                      f"{stages['network_per_batch']!s:>13}  {stages['mean_batch']!s:>10}  "
                      f"{stages['classify_per_window']!s:>15}  {stages['send_per_event']!s:>10}")
+    if result["clients_per_stream"]:
+        lines.append("clients: streams  connected  scoreboards  skills expected  missing  events skipped")
+        for step in result["steps"]:
+            clients = step["clients"]
+            lines.append(f"{step['streams']:>16}  {clients['connected']:>9}  {clients['scoreboards']:>11}  "
+                         f"{clients['skills_expected']:>15}  {clients['skills_missing']:>7}  {clients['events_skipped']:>14}")
     lines.append(f"largest number of streams that held: {result['largest_streams_held']}")
     return "\n".join(lines)

@@ -1,13 +1,15 @@
 """Keypoint clips as streams: `openpose:DIR` and `npz:PATH`, and the replay
 machinery that `synth:` and `record:` share (`Track`, `ReplaySource`).
 
-    openpose:DIR[?pace=realtime|max][&fps=F]   an OpenPose --write_json folder
-                                               (or `skillstream synth --routine` output)
-    npz:PATH[?pace=realtime|max][&fps=F]       a .npz clip
+    openpose:DIR[?pace=realtime|max][&fps=F][&loop=true]   an OpenPose --write_json folder
+                                                           (or `skillstream synth --routine` output)
+    npz:PATH[?pace=realtime|max][&fps=F][&loop=true]       a .npz clip
 
 The whole clip is read in a worker thread by `start()`; `recv()` then gives
 Frame(index, ts=index/fps, keypoints=float32 (25, 3)) paced by `Pacer`, and
-SourceEnded after the last frame. fps is the clip's own (sidecar or .npz),
+SourceEnded after the last frame; with `loop=true` the clip starts again
+after its last frame, index and ts going on increasing, and never ends
+(demonstrations, soak runs). fps is the clip's own (sidecar or .npz),
 else `fps=`, else 30. A clip that cannot be read: SourceError naming the URI
 and the reader's reason (file and field).
 """
@@ -143,8 +145,8 @@ def path_target(uri: SourceURI, what: str) -> Path:
 class KeypointClipSource(ReplaySource):
     """`openpose:DIR` or `npz:PATH` (see the module's docstring)."""
 
-    def __init__(self, uri: SourceURI, path: Path, pace: str, fps: float) -> None:
-        super().__init__(uri, pace)
+    def __init__(self, uri: SourceURI, path: Path, pace: str, fps: float, loop: bool) -> None:
+        super().__init__(uri, pace, loop)
         self.path = path
         self._default_fps = fps
 
@@ -160,7 +162,8 @@ class KeypointClipSource(ReplaySource):
 
 def create(uri: SourceURI, options: SourceOptions) -> KeypointClipSource:
     """The source for `openpose:DIR` or `npz:PATH` (not started); SourceError for bad options."""
-    uri.check_params(("pace", "fps"))
+    uri.check_params(("pace", "fps", "loop"))
     path = path_target(uri, "DIR" if uri.scheme == "openpose" else "PATH")
     fps = number_param(uri, "fps", DEFAULT_FPS, low=FPS_RANGE[0], high=FPS_RANGE[1])
-    return KeypointClipSource(uri, path, pace_param(uri), fps)
+    loop = uri.param("loop", "false", ("true", "false")) == "true"
+    return KeypointClipSource(uri, path, pace_param(uri), fps, loop)

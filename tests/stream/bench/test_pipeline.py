@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
 import pytest
 
@@ -13,15 +14,42 @@ from .test_segmenter import parse
 
 
 def test_report_through_the_command(capsys: pytest.CaptureFixture[str]):
-    args = parse(["bench", "pipeline", "--json", "--streams", "2,6", "--seconds", "4", "--routine-seconds", "20"])
+    args = parse(["bench", "pipeline", "--json", "--streams", "2,6", "--seconds", "4", "--routine-seconds", "20",
+                  "--clients-per-stream", "2"])
     assert args.handler(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert [step["streams"] for step in result["steps"]] == [2, 6]
     for step in result["steps"]:
         assert step["held"] and step["worst_lag_s"] <= bench.MAX_LAG_S
-        assert step["server_cores"] > 0 and step["rss_mb"] > 100
-    assert result["largest_streams_held"] == 6
+        assert step["server_cores"] > 0 and step["rss_mb"] > 100 and step["worker_rss_mb"] > 100
+        assert step["clients"]["scoreboards"] == 2 * step["streams"]
+        assert step["clients"]["connected"] == 2 * step["streams"] + 1  # and the watcher
+        assert step["clients"]["skills_missing"] == 0 and step["clients"]["events_skipped"] == 0
+        assert step["stages_ms"]["segmenter_per_frame"] > 0
+    assert result["largest_streams_held"] == 6 and result["soak"] is None
     assert "largest number of streams that held: 6" in bench.format_text(result)
+
+
+def test_soak_samples_memory_at_the_start_and_each_minute(capsys: pytest.CaptureFixture[str]):
+    args = parse(["bench", "pipeline", "--json", "--streams", "2", "--routine-seconds", "10", "--soak-minutes", "0.1"])
+    assert args.handler(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["steps"] == [] and [sample["minute"] for sample in result["soak"]] == [0.0, 0.1]
+    assert all(sample["rss_mb"] > 100 and sample["worst_lag_s"] <= bench.MAX_LAG_S for sample in result["soak"])
+    assert "soak: RSS from minute 1 to the end" in bench.format_text(result)
+
+
+class FakeScoreboard:
+    def __init__(self, stream, skills):
+        self.stream, self.skills = stream, set(skills)
+
+
+def test_a_scoreboard_misses_only_settled_skills_it_lacks():
+    watcher = bench._Watcher(None)
+    now = time.monotonic()
+    watcher.skills = {"a": {10: now - 5, 20: now - 2, 30: now}, "b": {7: now - 5}}  # 30 is still in flight
+    boards = [FakeScoreboard("a", {10, 20}), FakeScoreboard("a", {10}), FakeScoreboard("b", set())]
+    assert bench._missing(watcher, boards) == (5, 2)
 
 
 def test_lag_is_the_time_a_replay_is_behind():

@@ -83,6 +83,21 @@ def test_npz_clip_replays_every_frame(tmp_path):
     np.testing.assert_array_equal(np.stack([frame.keypoints for frame in frames]), clip.keypoints)
 
 
+def test_a_looping_clip_starts_again_with_increasing_index_and_time(tmp_path):
+    clip = make_clip(frames=3, fps=25.0)
+    write_npz(clip, tmp_path / "clip.npz")
+
+    async def first_frames():
+        source = create_source(f"npz:{tmp_path / 'clip.npz'}?pace=max&loop=true", OPTIONS)
+        await source.start()
+        return [await source.recv() for _ in range(7)]
+
+    frames = asyncio.run(first_frames())
+    assert [frame.index for frame in frames] == list(range(7))
+    assert [frame.ts for frame in frames] == [k / 25.0 for k in range(7)]
+    np.testing.assert_array_equal(np.stack([frame.keypoints for frame in frames]), clip.keypoints[[0, 1, 2, 0, 1, 2, 0]])
+
+
 def test_realtime_pace_releases_frames_at_their_times(tmp_path):
     write_npz(make_clip(frames=5, fps=20.0), tmp_path / "clip.npz")
 
@@ -163,7 +178,8 @@ def test_unreadable_clips_name_the_uri_and_the_reason(tmp_path):
 
 
 @pytest.mark.parametrize("uri, reason", [
-    ("openpose:clip?speed=2", "unknown option 'speed' (this source takes: pace, fps)"),
+    ("openpose:clip?speed=2", "unknown option 'speed' (this source takes: pace, fps, loop)"),
+    ("npz:clip.npz?loop=yes", "loop must be one of true, false, got 'yes'"),
     ("npz:clip.npz?pace=slow", "pace must be one of realtime, max, got 'slow'"),
     ("npz:clip.npz?fps=0", "fps must be a number from 0.1 to 1000, got '0'"),
     ("openpose:clip?fps=fast", "fps must be a number from 0.1 to 1000, got 'fast'"),
