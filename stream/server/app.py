@@ -42,6 +42,10 @@ from .protocol import (MESSAGE_TOPICS, PROTOCOL_VERSION, TOPICS, AddStream, Prot
 
 log = logging.getLogger(__name__)
 
+# Streams whose status is published in one go: hundreds at once would hold
+# the loop for milliseconds (about 30 us each), delaying every skill due then.
+STATUS_BURST = 32
+
 SERVER_FULL_CLOSE_CODE = 1013  # try again later
 # Messages beyond this are refused by the websocket layer itself (the
 # connection closes); smaller ones over server.max_message_bytes get an error.
@@ -345,7 +349,9 @@ class Server:
     async def _publish_status(self) -> None:
         while True:
             await asyncio.sleep(self.config.clients.status_interval_s)
-            for stream_id, pipeline in list(self.streams.items()):
+            for n, (stream_id, pipeline) in enumerate(list(self.streams.items())):
+                if n % STATUS_BURST == STATUS_BURST - 1:
+                    await asyncio.sleep(0)  # let frames and skills through between bursts of status
                 if pipeline.state == "live":
                     try:
                         self.hub.publish(server_message("status", stream_id, **pipeline.status()))

@@ -27,10 +27,12 @@ def samples(text):
 async def test_metrics_count_each_live_stream_and_the_server(classifier, routine):
     async with running_server(classifier, sources={"r": f"openpose:{routine}?pace=realtime"}) as server:
         async with client_of(server, {"streams": ["*"], "topics": ["status"]}) as client:
-            await client.recv_type("status")
+            status = await client.recv_type("status")
             kind, first = await asyncio.to_thread(scrape, server.port)
             await asyncio.sleep(1.0)
             _, later = await asyncio.to_thread(scrape, server.port)
+    assert status["frames_processed"] > 0 and status["segmenter_ms"] > 0 and status["classifier_queue"] == 0
+    assert {"pose_ms", "classifier_ms", "send_ms", "queue_depth"} <= set(status)
     assert kind.startswith("text/plain; version=0.0.4")
     assert "# TYPE skillstream_frames_processed_total counter" in first
     assert "# TYPE skillstream_fps_in gauge" in first
