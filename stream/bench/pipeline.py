@@ -22,7 +22,11 @@ step holds when:
 
 --soak-minutes M instead keeps one stream count (--streams N) for M minutes
 and samples the server's resident memory, latency and CPU each minute:
-memory must stay flat (no growth per frame or per event).
+memory must stay flat (no growth per frame or per event) apart from the
+events each stream keeps for late subscribers, which grow until
+`clients.history_events` per stream (an hour or so at the default 500);
+the samples give their size (/metrics' skillstream_history_chars) beside
+the resident memory.
 
 Printed per step: streams, skills seen, latency_ms p50/p99, the worst lag
 (s), the server's CPU use (cores, its classifier worker process included,
@@ -144,7 +148,7 @@ async def _run(config: Path, clips: list[Path], counts: list[int],
                             scoreboards.append(await _Scoreboard.connect(port, f"s{n}"))
                     added = count
                     if args.soak_minutes:
-                        soak = await _soak(process.pid, watcher, args.soak_minutes)
+                        soak = await _soak(process.pid, port, watcher, args.soak_minutes)
                         break
                     step = await _step(process.pid, port, watcher, scoreboards, count, args.seconds, idle_rss)
                     step["held"] = ((step["latency_ms"]["p99"] or 0) < args.max_latency_ms
@@ -252,17 +256,19 @@ async def _step(pid: int, port: int, watcher: _Watcher, scoreboards: list[_Score
     }
 
 
-async def _soak(pid: int, watcher: _Watcher, minutes: float) -> list[dict[str, Any]]:
+async def _soak(pid: int, port: int, watcher: _Watcher, minutes: float) -> list[dict[str, Any]]:
     """Samples at the start and after each minute of `minutes`: resident
-    memory (server and worker), and over the minute: skills, p99 latency_ms,
-    cores, the worst lag."""
+    memory (server and worker), the kept history's size (MB of characters),
+    and over the minute: skills, p99 latency_ms, cores, the worst lag."""
     samples = []
     started = time.monotonic()
     while True:
         elapsed = time.monotonic() - started
         cpu = _tree_cpu_seconds(pid)
         lags = [_lag_s(status, watcher.started.get(stream)) for stream, status in list(watcher.status.items())]
+        history = (await asyncio.to_thread(scrape_metrics, port))["skillstream_history_chars", ""]
         samples.append({"minute": round(elapsed / 60, 2), "rss_mb": round(_rss_bytes(pid) / 2**20, 1),
+                        "history_mb": round(history / 2**20, 2),
                         "worker_rss_mb": round(sum(_rss_bytes(child) for child in _children(pid)) / 2**20, 1),
                         "skills": len(watcher.latencies), "p99_latency_ms": _percentile(watcher.latencies, 99),
                         "worst_lag_s": round(max(lags, default=0.0), 3)})
@@ -345,13 +351,14 @@ def format_text(result: dict[str, Any]) -> str:
     lines = [f"pipeline: {result['routines']} npz routines replayed in a loop at 30 fps real time, "
              f"{result['cores']} cores; the server's classifier worker process counts in its cores"]
     if result["soak"] is not None:
-        lines.append("soak: minute  RSS MB  worker MB  skills  p99 ms  worst lag s  cores (next minute)")
+        lines.append("soak: minute  RSS MB  history MB  worker MB  skills  p99 ms  worst lag s  cores (next minute)")
         for sample in result["soak"]:
-            lines.append(f"{sample['minute']:>12}  {sample['rss_mb']:>6}  {sample['worker_rss_mb']:>9}  "
+            lines.append(f"{sample['minute']:>12}  {sample['rss_mb']:>6}  {sample['history_mb']:>10}  {sample['worker_rss_mb']:>9}  "
                          f"{sample['skills']:>6}  {sample['p99_latency_ms']!s:>6}  {sample['worst_lag_s']:>11}  "
                          f"{sample.get('cores_next', '')!s:>5}")
-        rss = [sample["rss_mb"] for sample in result["soak"]]
-        lines.append(f"soak: RSS from minute 1 to the end: {rss[min(1, len(rss) - 1)]} -> {rss[-1]} MB")
+        first, last = result["soak"][min(1, len(result["soak"]) - 1)], result["soak"][-1]
+        lines.append(f"soak: from minute {first['minute']:g} to {last['minute']:g}: RSS {first['rss_mb']} -> "
+                     f"{last['rss_mb']} MB, of which the kept history {first['history_mb']} -> {last['history_mb']} MB")
         return "\n".join(lines)
     lines += [f"{result['seconds_per_step']:g} s per step; a step holds with p99 latency_ms < "
               f"{result['max_latency_ms']:g}, no stream more than {MAX_LAG_S} s behind and no skill event lost",

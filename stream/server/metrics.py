@@ -3,7 +3,8 @@
 Per live stream (label `stream`; ended streams have no series): frames in, processed and dropped, segments
 and skills (counters), frame rates, pose and segmenter times and queue depth
 (gauges), the same figures as the stream's `status` messages. Server-wide:
-streams, clients, classifier forward passes, windows, queue and worker
+streams, clients, the events kept for late subscribers (characters),
+classifier forward passes, windows, queue and worker
 restarts, the time spent in each server-wide stage (label `stage`: the
 classifier's preprocessing kernels and network per batch, a window's wait
 from submission to answer, an event's wait in a client's queue until
@@ -55,6 +56,10 @@ def render(server: Server) -> str:
     hub, classifier = server.hub, server.classifier
     lines += _family("skillstream_streams", "gauge", "streams being served", [("", len(server.streams))])
     lines += _family("skillstream_clients", "gauge", "websocket clients connected", [("", len(hub.clients))])
+    kept = [*server.streams.values(), *server.ended.values()]
+    lines += _family("skillstream_history_chars", "gauge",
+                     "characters of the events kept for late subscribers (bounded by clients.history_events per stream)",
+                     [("", sum(pipeline.history_chars for pipeline in kept))])
     lines += _family("skillstream_classifier_batches_total", "counter", "classifier forward passes",
                      [("", classifier.batches if classifier else 0)])
     lines += _family("skillstream_classifier_windows_total", "counter", "segments classified",

@@ -77,6 +77,7 @@ class StreamPipeline:
         self._pending: asyncio.Queue[_Pending | None] = asyncio.Queue(PENDING_SEGMENTS)
         # Encoded events (not pose or status) for late subscribers (subscribe's history).
         self.history: deque[tuple[str, str]] = deque(maxlen=config.clients.history_events)  # (type, text)
+        self.history_chars = 0  # of the texts in `history`: memory that grows until the history is full
 
     # -- the task -------------------------------------------------------------------
     async def run(self) -> None:
@@ -186,7 +187,10 @@ class StreamPipeline:
 
     def _publish_now(self, message: dict[str, Any]) -> None:
         text = encode(message)
+        if len(self.history) == self.history.maxlen:
+            self.history_chars -= len(self.history[0][1])
         self.history.append((message["type"], text))
+        self.history_chars += len(text)
         self.hub.publish(message, text)
 
     def _record(self, write: Callable[..., None], *record: Any) -> None:

@@ -36,7 +36,8 @@ def test_soak_samples_memory_at_the_start_and_each_minute(capsys: pytest.Capture
     result = json.loads(capsys.readouterr().out)
     assert result["steps"] == [] and [sample["minute"] for sample in result["soak"]] == [0.0, 0.1]
     assert all(sample["rss_mb"] > 100 and sample["worst_lag_s"] <= bench.MAX_LAG_S for sample in result["soak"])
-    assert "soak: RSS from minute 1 to the end" in bench.format_text(result)
+    assert all(sample["history_mb"] >= 0 for sample in result["soak"])
+    assert "soak: from minute 0.1 to 0.1: RSS" in bench.format_text(result)
 
 
 class FakeScoreboard:

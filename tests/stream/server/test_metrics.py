@@ -31,6 +31,7 @@ async def test_metrics_count_each_live_stream_and_the_server(classifier, routine
             kind, first = await asyncio.to_thread(scrape, server.port)
             await asyncio.sleep(1.0)
             _, later = await asyncio.to_thread(scrape, server.port)
+            kept_chars = sum(len(text) for _, text in server.streams["r"].history)
     assert status["frames_processed"] > 0 and status["segmenter_ms"] > 0 and status["classifier_queue"] == 0
     assert {"pose_ms", "classifier_ms", "send_ms", "queue_depth"} <= set(status)
     assert kind.startswith("text/plain; version=0.0.4")
@@ -43,6 +44,7 @@ async def test_metrics_count_each_live_stream_and_the_server(classifier, routine
     assert after["skillstream_stream_clients", "r"] == 1
     assert after["skillstream_frames_dropped_total", "r"] == 0
     assert after["skillstream_segmenter_ms", "r"] > 0
+    assert after["skillstream_history_chars", None] == kept_chars > 0  # stream_start at least
     # hello and subscribed are the client's events so far (status is droppable, not timed)
     assert after["skillstream_stage_calls_total", "send"] == 2
     assert after["skillstream_stage_seconds_total", "send"] > 0
