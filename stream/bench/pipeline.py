@@ -26,7 +26,8 @@ memory must stay flat (no growth per frame or per event) apart from the
 events each stream keeps for late subscribers, which grow until
 `clients.history_events` per stream (an hour or so at the default 500);
 the samples give their size (/metrics' skillstream_history_chars) beside
-the resident memory.
+the resident memory, and --history-events N sets that bound for the run
+(a small N is reached in the first minute: what grows after is a leak).
 
 Printed per step: streams, skills seen, latency_ms p50/p99, the worst lag
 (s), the server's CPU use (cores, its classifier worker process included,
@@ -82,6 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="p99 latency_ms a step may reach (default: %(default)s)")
     parser.add_argument("--clients-per-stream", type=int, default=0, metavar="K",
                         help="scoreboard clients per stream besides the watcher (default: %(default)s)")
+    parser.add_argument("--history-events", type=positive_int, default=None, metavar="N",
+                        help="the server's clients.history_events (default: the configuration's)")
     parser.add_argument("--soak-minutes", type=float, default=0.0, metavar="M",
                         help="instead of steps: one stream count (--streams N) for M minutes, memory sampled "
                              "each minute (default: off)")
@@ -111,8 +114,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             write_routine(folder / f"routine{i}", args.routine_seconds, args.seed + i, fmt="npz")
             clips.append(folder / f"routine{i}" / "routine.npz")
         config = folder / "bench.toml"
+        history = f"[clients]\nhistory_events = {args.history_events}\n" if args.history_events else ""
         config.write_text(f'[sources]\n[server]\ntoken = "{TOKEN}"\nmax_streams = {max(counts)}\n'
-                          f'max_clients = {max(counts) * (args.clients_per_stream + 1) + 16}\n')
+                          f'max_clients = {max(counts) * (args.clients_per_stream + 1) + 16}\n{history}')
         steps, soak = asyncio.run(_run(config, clips, counts, args))
     held = [step["streams"] for step in steps if step["held"]]
     return {"benchmark": "pipeline", "routines": args.routines, "seconds_per_step": args.seconds,

@@ -36,7 +36,6 @@ import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 
@@ -73,11 +72,15 @@ def _classify_in_thread(windows: list[np.ndarray]) -> Answer:
 
 
 class _ThreadWorker:
-    """The network in one thread of the server process."""
+    """The network in one thread of the server process. `start` returns once
+    the thread has loaded and warmed up the network."""
 
     def __init__(self, checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
         self._executor = ThreadPoolExecutor(1, "classifier", initializer=_start_thread_worker,
                                             initargs=(checkpoint, threads, threshold))
+
+    async def start(self) -> None:
+        await self.classify([])
 
     async def classify(self, windows: list[np.ndarray]) -> Answer:
         return await asyncio.get_running_loop().run_in_executor(self._executor, _classify_in_thread, windows)
@@ -185,13 +188,9 @@ class ClassifierService:
 
     async def _start_worker(self) -> None:
         """Start a worker and wait until it has loaded and warmed up the network."""
-        args = (self.checkpoint, self.threads, self.threshold)
-        if self.worker == "thread":
-            self._worker = _ThreadWorker(*args)
-            await self._worker.classify([])
-        else:
-            self._worker = _ProcessWorker(*args)
-            await self._worker.start()
+        kind = _ThreadWorker if self.worker == "thread" else _ProcessWorker
+        self._worker = kind(self.checkpoint, self.threads, self.threshold)
+        await self._worker.start()
 
     async def startup(self) -> None:
         await self._start_worker()
