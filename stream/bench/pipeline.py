@@ -147,6 +147,8 @@ async def _run(config: Path, clips: list[Path], counts: list[int],
                         await ws.send(json.dumps({"type": "add_stream", "id": f"s{n}", "source": source,
                                                   "token": TOKEN}))
                         await asyncio.sleep(min(1.0 / FPS, args.seconds / 10 / max(count, 1)))  # staggered starts
+                    if args.clients_per_stream:
+                        await watcher.wait_started([f"s{n}" for n in range(added, count)])
                     for n in range(added, count):
                         for _ in range(args.clients_per_stream):
                             scoreboards.append(await _Scoreboard.connect(port, f"s{n}"))
@@ -183,6 +185,14 @@ class _Watcher:
         self.skills: dict[str, dict[int, float]] = {}  # stream -> end_frame -> time.monotonic() of arrival
         self.status: dict[str, dict] = {}
 
+    async def wait_started(self, streams: list[str], timeout_s: float = 120.0) -> None:
+        """Return once every one of `streams` has started (a scoreboard can only subscribe to a known stream)."""
+        deadline = time.monotonic() + timeout_s
+        while any(stream not in self.started for stream in streams):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bench pipeline: streams not started after {timeout_s:g} s")
+            await asyncio.sleep(0.1)
+
     async def read(self) -> None:
         async for text in self.ws:
             message = json.loads(text)
@@ -210,6 +220,9 @@ class _Scoreboard:
         ws = await connect(f"ws://127.0.0.1:{port}/ws", max_size=1 << 24, max_queue=None)
         await ws.recv()  # hello
         await ws.send(json.dumps({"type": "subscribe", "streams": [stream], "topics": ["skill"], "history": True}))
+        reply = json.loads(await ws.recv())
+        if reply["type"] != "subscribed":
+            raise RuntimeError(f"bench pipeline: a scoreboard of {stream} could not subscribe: {reply}")
         return cls(ws, stream)
 
     async def _read(self) -> None:
