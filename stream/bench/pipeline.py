@@ -76,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stream counts to try, ascending, comma-separated (default: %(default)s)")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each step (default: %(default)s)")
     parser.add_argument("--routine-seconds", type=routine_seconds, default=120.0,
-                        help="the replayed routine's length; streams stop at its end (default: %(default)s)")
+                        help="the replayed routine's length (streams loop it; each holds its "
+                             "frames: 1.08 MB for 120 s) (default: %(default)s)")
     parser.add_argument("--routines", type=positive_int, default=4,
                         help="distinct routines the streams replay in turn (default: %(default)s)")
     parser.add_argument("--max-latency-ms", type=float, default=100.0,
