@@ -27,6 +27,28 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 0, got {value}")
+    return value
+
+
+def positive_minutes(text: str) -> float:
+    """An argparse type: a duration in minutes, above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected minutes above 0, got {text!r}")
+    return value
+
+
 def routine_seconds(text: str) -> float:
     """An argparse type: a synthetic routine's length in seconds (ROUTINE_SECONDS)."""
     from skillstream.models.synth.routine import ROUTINE_SECONDS

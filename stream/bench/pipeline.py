@@ -60,7 +60,7 @@ from websockets.asyncio.client import connect
 
 from skillstream.models.synth.routine import write_routine
 
-from . import positive_int, routine_seconds
+from . import non_negative_int, positive_int, positive_minutes, routine_seconds
 
 DEFAULT_REPEAT = 1
 FPS = 30.0
@@ -82,11 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="distinct routines the streams replay in turn (default: %(default)s)")
     parser.add_argument("--max-latency-ms", type=float, default=100.0,
                         help="p99 latency_ms a step may reach (default: %(default)s)")
-    parser.add_argument("--clients-per-stream", type=int, default=0, metavar="K",
+    parser.add_argument("--clients-per-stream", type=non_negative_int, default=0, metavar="K",
                         help="scoreboard clients per stream besides the watcher (default: %(default)s)")
     parser.add_argument("--history-events", type=positive_int, default=None, metavar="N",
                         help="the server's clients.history_events (default: the configuration's)")
-    parser.add_argument("--soak-minutes", type=float, default=0.0, metavar="M",
+    parser.add_argument("--soak-minutes", type=positive_minutes, default=None, metavar="M",
                         help="instead of steps: one stream count (--streams N) for M minutes, memory sampled "
                              "each minute (default: off)")
 
@@ -104,9 +104,7 @@ def stream_counts(text: str) -> list[int]:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     counts = args.streams
-    if args.clients_per_stream < 0:
-        raise SystemExit("bench pipeline: --clients-per-stream must be at least 0")
-    if args.soak_minutes and len(counts) != 1:
+    if args.soak_minutes is not None and len(counts) != 1:
         raise SystemExit("bench pipeline: --soak-minutes takes one stream count (--streams N)")
     with tempfile.TemporaryDirectory(prefix="skillstream-pipeline-") as scratch:
         folder = Path(scratch)
@@ -154,7 +152,7 @@ async def _run(config: Path, clips: list[Path], counts: list[int],
                         for _ in range(args.clients_per_stream):
                             scoreboards.append(await _Scoreboard.connect(port, f"s{n}"))
                     added = count
-                    if args.soak_minutes:
+                    if args.soak_minutes is not None:
                         soak = await _soak(process.pid, port, watcher, args.soak_minutes)
                         break
                     step = await _step(process.pid, port, watcher, scoreboards, count, args.seconds, idle_rss)

@@ -64,3 +64,21 @@ def test_stream_counts_must_ascend(text):
     with pytest.raises(argparse.ArgumentTypeError, match="stream counts"):
         bench.stream_counts(text)
     assert bench.stream_counts("2,6,10") == [2, 6, 10]
+
+
+@pytest.mark.parametrize("argv, reason", [
+    (["--soak-minutes", "-2"], "expected minutes above 0, got '-2'"),
+    (["--soak-minutes", "nan"], "expected minutes above 0, got 'nan'"),
+    (["--clients-per-stream", "-1"], "expected an integer of at least 0, got -1"),
+    (["--history-events", "0"], "expected a positive integer, got 0"),
+])
+def test_bad_options_are_usage_errors(argv, reason, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as stopped:
+        parse(["bench", "pipeline", *argv])
+    assert stopped.value.code == 2 and reason in capsys.readouterr().err
+
+
+def test_a_soak_takes_one_stream_count():
+    args = parse(["bench", "pipeline", "--streams", "2,4", "--soak-minutes", "1"])
+    with pytest.raises(SystemExit, match="--soak-minutes takes one stream count"):
+        args.handler(args)
