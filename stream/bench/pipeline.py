@@ -32,9 +32,10 @@ the resident memory, and --history-events N sets that bound for the run
 Printed per step: streams, skills seen, latency_ms p50/p99, the worst lag
 (s), the server's CPU use (cores, its classifier worker process included,
 from /proc), resident memory (the server process: total and per stream
-beyond the idle server; the worker's apart), and the time per stage over
-the step from the server's /metrics: segmenter per frame (mean over the
-streams), the classifier's preprocessing kernels and network per batch
+beyond the idle server; the worker's apart), and the time per stage from
+the server's /metrics: segmenter per frame (the mean over the streams of
+their means over their last 100 frames, at the end of the step), over the
+step the classifier's preprocessing kernels and network per batch
 (and the mean batch), a window from submission to answer, an event's wait
 in a client's queue. The run stops at the first step that does not hold.
 Linux only (reads /proc).
@@ -184,6 +185,11 @@ class _Watcher:
         self.skills: dict[str, dict[int, float]] = {}  # stream -> end_frame -> time.monotonic() of arrival
         self.status: dict[str, dict] = {}
 
+    def worst_lag_s(self) -> float:
+        """The worst lag of the streams' last status (see `_lag_s`)."""
+        lags = [_lag_s(status, self.started.get(stream)) for stream, status in list(self.status.items())]
+        return round(max(lags, default=0.0), 3)
+
     async def wait_started(self, streams: list[str], timeout_s: float = 120.0) -> None:
         """Return once every one of `streams` has started (a scoreboard can only subscribe to a known stream)."""
         deadline = time.monotonic() + timeout_s
@@ -256,15 +262,14 @@ async def _step(pid: int, port: int, watcher: _Watcher, scoreboards: list[_Score
     cores = (_tree_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
     metrics_after = await asyncio.to_thread(scrape_metrics, port)
     rss = _rss_bytes(pid)
-    lags = [_lag_s(status, watcher.started.get(stream)) for stream, status in list(watcher.status.items())]
     latencies = watcher.latencies
     expected, missing = _missing(watcher, scoreboards)
     return {
         "streams": count, "skills": len(latencies),
         "latency_ms": {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
-        "worst_lag_s": round(max(lags, default=0.0), 3), "server_cores": round(cores, 2),
+        "worst_lag_s": watcher.worst_lag_s(), "server_cores": round(cores, 2),
         "rss_mb": round(rss / 2**20, 1), "rss_per_stream_mb": round((rss - idle_rss) / 2**20 / count, 3),
-        "worker_rss_mb": round(sum(_rss_bytes(child) for child in _children(pid)) / 2**20, 1),
+        "worker_rss_mb": _worker_rss_mb(pid),
         "stages_ms": stage_means(metrics_before, metrics_after),
         "clients": {"connected": int(metrics_after["skillstream_clients", ""]), "scoreboards": len(scoreboards),
                     "skills_expected": expected, "skills_missing": missing,
@@ -277,23 +282,22 @@ async def _soak(pid: int, port: int, watcher: _Watcher, minutes: float) -> list[
     memory (server and worker), the kept history's size (MB of characters),
     and over the minute: skills, p99 latency_ms, cores, the worst lag."""
     samples = []
+    watcher.latencies.clear()  # the streams' start is not part of the first sample
     started = time.monotonic()
     while True:
         elapsed = time.monotonic() - started
         cpu = _tree_cpu_seconds(pid)
-        lags = [_lag_s(status, watcher.started.get(stream)) for stream, status in list(watcher.status.items())]
         history = (await asyncio.to_thread(scrape_metrics, port))["skillstream_history_chars", ""]
         samples.append({"minute": round(elapsed / 60, 2), "rss_mb": round(_rss_bytes(pid) / 2**20, 1),
-                        "history_mb": round(history / 2**20, 2),
-                        "worker_rss_mb": round(sum(_rss_bytes(child) for child in _children(pid)) / 2**20, 1),
+                        "history_mb": round(history / 2**20, 2), "worker_rss_mb": _worker_rss_mb(pid),
                         "skills": len(watcher.latencies), "p99_latency_ms": _percentile(watcher.latencies, 99),
-                        "worst_lag_s": round(max(lags, default=0.0), 3)})
+                        "worst_lag_s": watcher.worst_lag_s()})
         watcher.latencies.clear()
         if elapsed >= minutes * 60 - 1:
             return samples
-        wait = min(SOAK_SAMPLE_S, minutes * 60 - elapsed)
-        await asyncio.sleep(wait)
-        samples[-1]["cores_next"] = round((_tree_cpu_seconds(pid) - cpu) / wait, 2)
+        measured_from = time.monotonic()
+        await asyncio.sleep(min(SOAK_SAMPLE_S, minutes * 60 - elapsed))
+        samples[-1]["cores_next"] = round((_tree_cpu_seconds(pid) - cpu) / (time.monotonic() - measured_from), 2)
 
 
 def scrape_metrics(port: int) -> dict[tuple[str, str], float]:
@@ -340,19 +344,39 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def _children(pid: int) -> list[int]:
-    """The processes `pid` started (the classifier worker), from /proc."""
+    """The processes `pid` started, from /proc (the classifier worker, and
+    multiprocessing's resource tracker)."""
     children = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         children += [int(child) for child in (task / "children").read_text().split()]
     return children
 
 
+def _worker_rss_mb(pid: int) -> float:
+    """Resident memory of the classifier worker process(es) of server `pid`, MB."""
+    total = 0
+    for child in _children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():  # not the resource tracker
+                total += _rss_bytes(child)
+        except FileNotFoundError:  # ended meanwhile
+            pass
+    return round(total / 2**20, 1)
+
+
 def _tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of `pid` and its running children."""
+    """CPU seconds of `pid`, its running children and the children it has
+    reaped (a replaced worker's time stays counted)."""
     total = 0.0
     for process in (pid, *_children(pid)):
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        if process == pid:
+            ticks += int(fields[13]) + int(fields[14])  # cutime + cstime
+        total += ticks / os.sysconf("SC_CLK_TCK")
     return total
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -77,6 +78,11 @@ async def _serve(config) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, server.request_stop)
     await server.startup()
+    # What start-up made (torch, the checkpoint, the modules) lives as long as
+    # the process: kept out of the collector's full passes, whose pauses would
+    # otherwise grow with it (70-90 ms measured at 400 streams, 15 ms without).
+    gc.collect()
+    gc.freeze()
     host = config.server.host
     print(f"skillstream: serving http://{host}:{server.port}/ (websocket ws://{host}:{server.port}/ws, "
           f"health /health); streams: {', '.join(server.streams) or 'none'}", flush=True)

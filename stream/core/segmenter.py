@@ -134,12 +134,12 @@ class _Posture:
         """Take one frame (25, 3) and return the smoothed score."""
         settings = self.settings
         points = keypoints.tolist()
-        seen = settings.min_confidence  # a point is seen at this confidence
-        hip = _point(points, seen, _MID_HIP, _HIPS)
+        min_confidence = settings.min_confidence
+        hip = _point(points, min_confidence, _MID_HIP, _HIPS)
         if hip is None:
             return self.score
         raw = 0.0
-        neck = _point(points, seen, _NECK, _SHOULDERS)
+        neck = _point(points, min_confidence, _NECK, _SHOULDERS)
         if neck is not None and neck != hip:
             dx, dy = neck[0] - hip[0], neck[1] - hip[1]
             lean = math.degrees(math.atan2(abs(dx), -dy))  # 0 upright .. 180 upside down
@@ -147,7 +147,7 @@ class _Posture:
             if lean < settings.upright_lean_deg:
                 self.scale.add(ts, math.hypot(dx, dy))
         if self.scale.median is not None:
-            feet = [next((j for j in leg if points[j][2] >= seen), None) for leg in _FEET]
+            feet = [next((j for j in leg if points[j][2] >= min_confidence), None) for leg in _FEET]
             drops = [points[j][1] - hip[1] for j in feet if j is not None]
             if drops:
                 raw = max(raw, 1.0 - min(drops) / (self.scale.median * settings.stand_leg_drop))

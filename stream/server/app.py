@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import hmac
 import logging
 import time
@@ -102,11 +101,6 @@ class Server:
             checkpoint, threshold = self._classifier.checkpoint, self._classifier.threshold
         self.classifier = ClassifierService(checkpoint, threshold, model.threads, model.max_batch, model.worker)
         await self.classifier.startup()
-        # What start-up made (torch, the checkpoint, the modules) lives as long as
-        # the server: kept out of the collector's full passes, whose pauses would
-        # otherwise grow with it (about 90 ms at 400 streams, 15 ms without it).
-        gc.collect()
-        gc.freeze()
         if self.config.pose.backend == "openpose":
             await self.pose_service()  # fail at start-up, with the build instructions, not on the first frame
         server = self.config.server
@@ -350,7 +344,7 @@ class Server:
         while True:
             await asyncio.sleep(self.config.clients.status_interval_s)
             for n, (stream_id, pipeline) in enumerate(list(self.streams.items())):
-                if n % STATUS_BURST == STATUS_BURST - 1:
+                if n and n % STATUS_BURST == 0:
                     await asyncio.sleep(0)  # let frames and skills through between bursts of status
                 if pipeline.state == "live":
                     try:

@@ -185,9 +185,11 @@ class Hub:
 
     def __init__(self) -> None:
         self.clients: set[ClientSession] = set()
-        # The subscribed clients: those of every stream, and per stream those that name it.
+        # The subscribed clients: those of every stream, and per stream those
+        # that name it, as indexed (`_indexed`: the subscription each was indexed under).
         self._everywhere: set[ClientSession] = set()
         self._by_stream: dict[str, set[ClientSession]] = {}
+        self._indexed: dict[ClientSession, Subscribe] = {}
         # What clients that have left lost, so that the totals never go down.
         self._gone_dropped = 0
         self._gone_skipped = 0
@@ -201,6 +203,8 @@ class Hub:
 
     def subscribe(self, client: ClientSession, subscription: Subscribe) -> None:
         """Give `client` (added) a new subscription."""
+        if client not in self.clients:
+            raise ValueError(f"Hub.subscribe: client {client.name!r} is not in the hub")
         self._unindex(client)
         client.subscribe(subscription)
         self._index(client)
@@ -216,6 +220,7 @@ class Hub:
         sub = client.subscription
         if sub is None:
             return
+        self._indexed[client] = sub
         if sub.streams is None:
             self._everywhere.add(client)
         for stream in sub.streams or ():
@@ -223,7 +228,7 @@ class Hub:
 
     def _unindex(self, client: ClientSession) -> None:
         self._everywhere.discard(client)
-        sub = client.subscription
+        sub = self._indexed.pop(client, None)
         if sub is None or sub.streams is None:
             return
         for stream in sub.streams:

@@ -17,7 +17,11 @@ The worker (`model.worker`):
   server has to win the GIL to pass a batch or its answer on (measured at
   500 streams, a concurrent.futures process pool spent 18 ms per batch of
   4 ms so). If the process dies (killed, out of memory) the batch it had
-  fails and a new process takes the next one.
+  fails; a process found dead before a batch is replaced first, and a
+  replacement that cannot start is tried again every RESTART_DELAY_S while
+  the batches meanwhile fail with its reason. The process ignores SIGINT and
+  SIGTERM: a Ctrl-C or a service manager's stop reaches the whole process
+  group, and the server ends its worker itself (it closes the socket).
 - "thread": a thread of the server process; it starts at once (tests,
   small set-ups) and shares the GIL with the loop.
 
@@ -31,6 +35,7 @@ import asyncio
 import logging
 import multiprocessing
 import pickle
+import signal
 import socket
 import struct
 import threading
@@ -50,7 +55,8 @@ WORKERS = ("process", "thread")
 
 Answer = tuple[list[Prediction], float, float]  # predictions, seconds preprocessing, seconds in the network
 FRAME_HEADER = struct.Struct("!Q")  # the byte length of the pickle that follows
-STOP_TIMEOUT_S = 10.0  # a worker process that does not exit on its own by then is killed
+STOP_TIMEOUT_S = 5.0  # a worker process that does not exit on its own by then is killed
+RESTART_DELAY_S = 2.0  # between tries to start a worker process after one failed to start
 
 # The classifier of a worker thread, made by `_start_thread_worker` (per
 # thread: several thread-mode services may share one process).
@@ -79,6 +85,8 @@ class _ThreadWorker:
         self._executor = ThreadPoolExecutor(1, "classifier", initializer=_start_thread_worker,
                                             initargs=(checkpoint, threads, threshold))
 
+    usable = True  # a thread does not die under its batch
+
     async def start(self) -> None:
         await self.classify([])
 
@@ -89,23 +97,41 @@ class _ThreadWorker:
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
 
 
+def _error_reply(error: Exception) -> bytes:
+    try:
+        reply = pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
+        pickle.loads(reply)  # some exceptions pickle but cannot be rebuilt
+        return reply
+    except Exception:  # then its message goes instead
+        return pickle.dumps(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+
+
 def _serve_in_process(connection: socket.socket, checkpoint: Checkpoint, threads: int | None,
                       threshold: float | None) -> None:
-    """The worker process: answer each batch read from `connection` until the server closes it."""
-    classifier = Classifier(checkpoint, threads=threads, threshold=threshold)
+    """The worker process: answer each batch read from `connection` until the
+    server closes it. A network that cannot be loaded is the answer to every
+    batch (the server's start-up names it)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    try:
+        classifier, failure = Classifier(checkpoint, threads=threads, threshold=threshold), None
+    except Exception as error:
+        classifier, failure = None, error
     with connection, connection.makefile("rwb") as stream:
-        while header := stream.read(FRAME_HEADER.size):
-            windows = pickle.loads(stream.read(FRAME_HEADER.unpack(header)[0]))
-            try:
-                reply = pickle.dumps(("answer", _classify(classifier, windows)), pickle.HIGHEST_PROTOCOL)
-            except Exception as error:  # the server fails this batch only; the worker goes on
+        try:
+            while header := stream.read(FRAME_HEADER.size):
+                windows = pickle.loads(stream.read(FRAME_HEADER.unpack(header)[0]))
                 try:
-                    reply = pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
-                    pickle.loads(reply)  # some exceptions pickle but cannot be rebuilt
-                except Exception:  # then its message goes instead
-                    reply = pickle.dumps(("error", RuntimeError(f"{type(error).__name__}: {error}")))
-            stream.write(FRAME_HEADER.pack(len(reply)) + reply)
-            stream.flush()
+                    if failure is not None:
+                        raise RuntimeError(f"the classifier process could not load the network: "
+                                           f"{type(failure).__name__}: {failure}")
+                    reply = pickle.dumps(("answer", _classify(classifier, windows)), pickle.HIGHEST_PROTOCOL)
+                except Exception as error:  # the server fails this batch only; the worker goes on
+                    reply = _error_reply(error)
+                stream.write(FRAME_HEADER.pack(len(reply)) + reply)
+                stream.flush()
+        except ConnectionError:  # the server went away mid-batch (its shutdown)
+            pass
 
 
 class WorkerDied(RuntimeError):
@@ -115,25 +141,36 @@ class WorkerDied(RuntimeError):
 class _ProcessWorker:
     """The network in a child process (see the module's docstring). `start`
     returns once the process answers; `classify` raises WorkerDied when the
-    process ends under it."""
+    process ends under it. A `classify` interrupted between sending a batch
+    and reading its whole answer (cancelled) leaves the worker `usable`
+    False: its next answer would be the old batch's."""
 
     def __init__(self, checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
         self._args = (checkpoint, threads, threshold)
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._socket: socket.socket | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._in_sync = True
+
+    @property
+    def usable(self) -> bool:
+        return self._in_sync and self._process is not None and self._process.exitcode is None
 
     async def start(self) -> None:
-        ours, theirs = socket.socketpair()
-        self._process = multiprocessing.get_context("spawn").Process(
-            target=_serve_in_process, args=(theirs, *self._args), name="skillstream-classifier", daemon=True)
-        await asyncio.to_thread(self._process.start)
-        theirs.close()
-        self._reader, self._writer = await asyncio.open_unix_connection(sock=ours, limit=1 << 20)
+        self._socket, theirs = socket.socketpair()
+        try:
+            self._process = multiprocessing.get_context("spawn").Process(
+                target=_serve_in_process, args=(theirs, *self._args), name="skillstream-classifier", daemon=True)
+            await asyncio.to_thread(self._process.start)
+        finally:
+            theirs.close()
+        self._reader, self._writer = await asyncio.open_unix_connection(sock=self._socket, limit=1 << 20)
         await self.classify([])  # answers once the network is loaded and warmed up
 
     async def classify(self, windows: list[np.ndarray]) -> Answer:
         payload = pickle.dumps(windows, pickle.HIGHEST_PROTOCOL)
+        self._in_sync = False
         try:
             self._writer.write(FRAME_HEADER.pack(len(payload)) + payload)
             await self._writer.drain()
@@ -142,13 +179,17 @@ class _ProcessWorker:
         except (asyncio.IncompleteReadError, ConnectionError) as error:
             await asyncio.to_thread(self._process.join, STOP_TIMEOUT_S)
             raise WorkerDied(f"the classifier process ended (exit code {self._process.exitcode})") from error
+        self._in_sync = True
         if kind == "error":
             raise value
         return value
 
     async def stop(self) -> None:
+        """End the process (idempotent; also after a failed or cancelled `start`)."""
         if self._writer is not None:
             self._writer.close()  # the process reads the end of its input and exits
+        elif self._socket is not None:
+            self._socket.close()
         if self._process is not None and self._process.pid is not None:
             await asyncio.to_thread(self._process.join, STOP_TIMEOUT_S)
             if self._process.is_alive():
@@ -175,10 +216,11 @@ class ClassifierService:
         self.worker = worker
         self._queue: asyncio.Queue[tuple[np.ndarray, asyncio.Future[Prediction]]] = asyncio.Queue(4 * max_batch)
         self._worker: _ThreadWorker | _ProcessWorker | None = None
+        self._failed_start: float | None = None  # time.monotonic() of the last worker that failed to start
         self._runner: asyncio.Task | None = None
         self.batches = 0   # forward passes so far
         self.windows = 0   # windows classified so far
-        self.restarts = 0  # worker processes replaced after dying
+        self.restarts = 0  # worker processes replaced (after dying or being interrupted)
         self.stages = {name: StageTimer() for name in ("preprocess", "network", "classify")}
 
     @property
@@ -187,10 +229,16 @@ class ClassifierService:
         return self._queue.qsize()
 
     async def _start_worker(self) -> None:
-        """Start a worker and wait until it has loaded and warmed up the network."""
+        """Start a worker and wait until it has loaded and warmed up the network
+        (its reason when it cannot: then no worker is kept)."""
         kind = _ThreadWorker if self.worker == "thread" else _ProcessWorker
-        self._worker = kind(self.checkpoint, self.threads, self.threshold)
-        await self._worker.start()
+        worker = kind(self.checkpoint, self.threads, self.threshold)
+        try:
+            await worker.start()
+        except BaseException:
+            await worker.stop()
+            raise
+        self._worker = worker
 
     async def startup(self) -> None:
         await self._start_worker()
@@ -211,14 +259,17 @@ class ClassifierService:
                 batch.append(self._queue.get_nowait())
             windows = [window for window, _ in batch]
             try:
+                await self._ensure_worker()
                 predictions, preprocess_s, network_s = await self._worker.classify(windows)
+            except asyncio.CancelledError:  # shutdown: nobody will answer these
+                for _, future in batch:
+                    future.cancel()
+                raise
             except Exception as error:  # a bad window must not stop the classifier for every stream
                 log.error("classifier failed on a batch of %d windows: %s", len(batch), error)
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
-                if isinstance(error, WorkerDied):
-                    await self._replace_dead_worker()
                 continue
             self.batches += 1
             self.windows += len(batch)
@@ -228,15 +279,31 @@ class ClassifierService:
                 if not future.done():
                     future.set_result(prediction)
 
-    async def _replace_dead_worker(self) -> None:
-        log.error("starting a new classifier process")
-        await self._worker.stop()
-        self.restarts += 1
-        await self._start_worker()
+    async def _ensure_worker(self) -> None:
+        """Replace a worker that died or is out of step before it gets a batch;
+        a replacement that fails to start is tried again after RESTART_DELAY_S
+        (its error fails the batch at hand)."""
+        if self._worker is not None and self._worker.usable:
+            return
+        if self._worker is not None:
+            log.error("the classifier process ended; starting a new one")
+            await self._worker.stop()
+            self._worker = None
+            self.restarts += 1
+        elif self._failed_start is not None and time.monotonic() - self._failed_start < RESTART_DELAY_S:
+            raise WorkerDied("no classifier process: the last one failed to start (tried again shortly)")
+        try:
+            await self._start_worker()
+        except Exception:
+            self._failed_start = time.monotonic()
+            raise
+        self._failed_start = None
 
     async def shutdown(self) -> None:
         if self._runner is not None:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
+        while not self._queue.empty():  # windows nobody will classify now
+            self._queue.get_nowait()[1].cancel()
         if self._worker is not None:
             await self._worker.stop()

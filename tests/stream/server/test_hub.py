@@ -81,6 +81,8 @@ async def test_a_new_subscription_moves_the_client_and_a_removed_client_gets_not
     assert hub.publish(skill(5, "a")) == 0 and hub.subscribers("b") == 0
     await drain(client)
     assert [m["n"] for m in connection.sent] == [2, 3, 4]
+    with pytest.raises(ValueError, match="not in the hub"):
+        hub.subscribe(client, Subscribe(None, frozenset({"skill"}), 0.0))
 
 
 async def test_send_time_counts_each_event_written_and_no_pose():

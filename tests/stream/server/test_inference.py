@@ -6,6 +6,7 @@ import signal
 import numpy as np
 import pytest
 
+from skillstream.stream.server import inference
 from skillstream.stream.server.inference import ClassifierService, WorkerDied
 
 
@@ -57,13 +58,20 @@ async def test_a_bad_window_fails_its_batch_not_the_service(classifier, worker):
         await service.shutdown()
 
 
-async def test_a_killed_worker_process_fails_its_batch_and_is_replaced(classifier):
+def worker_process():
+    [worker] = [p for p in multiprocessing.active_children() if p.name == "skillstream-classifier"]
+    return worker
+
+
+async def test_a_worker_process_that_dies_under_a_batch_fails_it_and_is_replaced(classifier):
     service = service_of(classifier, 64, "process")
     await service.startup()
     try:
-        [worker] = [p for p in multiprocessing.active_children() if p.name == "skillstream-classifier"]
-        os.kill(worker.pid, signal.SIGKILL)
+        worker = worker_process()
+        os.kill(worker.pid, signal.SIGSTOP)  # alive, but it will not answer
         lost = await service.submit(windows(1)[0])
+        await asyncio.sleep(0.3)  # the batch is sent
+        os.kill(worker.pid, signal.SIGKILL)
         with pytest.raises(WorkerDied, match="exit code -9"):
             await lost
         window = windows(1, seed=5)[0]
@@ -72,3 +80,56 @@ async def test_a_killed_worker_process_fails_its_batch_and_is_replaced(classifie
     finally:
         await service.shutdown()
     assert not [p for p in multiprocessing.active_children() if p.name == "skillstream-classifier"]
+
+
+async def test_a_worker_process_found_dead_is_replaced_before_the_batch(classifier):
+    service = service_of(classifier, 64, "process")
+    await service.startup()
+    try:
+        worker = worker_process()
+        os.kill(worker.pid, signal.SIGKILL)
+        await asyncio.to_thread(worker.join, 10)
+        window = windows(1, seed=6)[0]
+        assert_same([await (await service.submit(window))], classifier.classify([window]))
+        assert service.restarts == 1
+    finally:
+        await service.shutdown()
+
+
+async def test_a_replacement_that_fails_to_start_is_tried_again(classifier, monkeypatch):
+    service = service_of(classifier, 64, "process")
+    await service.startup()
+    try:
+        worker = worker_process()
+        os.kill(worker.pid, signal.SIGKILL)
+        await asyncio.to_thread(worker.join, 10)
+        real_start = inference._ProcessWorker.start
+        tries = []
+
+        async def failing_once(self):
+            tries.append(1)
+            if len(tries) == 1:
+                raise RuntimeError("out of memory")
+            await real_start(self)
+
+        monkeypatch.setattr(inference._ProcessWorker, "start", failing_once)
+        monkeypatch.setattr(inference, "RESTART_DELAY_S", 0.5)
+        with pytest.raises(RuntimeError, match="out of memory"):
+            await (await service.submit(windows(1)[0]))
+        with pytest.raises(WorkerDied, match="failed to start"):  # within the delay: no new try
+            await (await service.submit(windows(1)[0]))
+        await asyncio.sleep(0.6)
+        window = windows(1, seed=7)[0]
+        assert_same([await (await service.submit(window))], classifier.classify([window]))
+        assert len(tries) == 2
+    finally:
+        await service.shutdown()
+
+
+async def test_shutdown_cancels_what_waits(classifier):
+    service = service_of(classifier, 1, "thread")
+    await service.startup()
+    waiting = [await service.submit(window) for window in windows(5)]
+    await service.shutdown()
+    assert all(future.done() for future in waiting)
+    assert any(future.cancelled() for future in waiting)
