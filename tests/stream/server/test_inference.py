@@ -63,6 +63,12 @@ def worker_process():
     return worker
 
 
+async def kill_worker_process():
+    worker = worker_process()
+    os.kill(worker.pid, signal.SIGKILL)
+    await asyncio.to_thread(worker.join, 10)
+
+
 async def test_a_worker_process_that_dies_under_a_batch_fails_it_and_is_replaced(classifier):
     service = service_of(classifier, 64, "process")
     await service.startup()
@@ -86,9 +92,7 @@ async def test_a_worker_process_found_dead_is_replaced_before_the_batch(classifi
     service = service_of(classifier, 64, "process")
     await service.startup()
     try:
-        worker = worker_process()
-        os.kill(worker.pid, signal.SIGKILL)
-        await asyncio.to_thread(worker.join, 10)
+        await kill_worker_process()
         window = windows(1, seed=6)[0]
         assert_same([await (await service.submit(window))], classifier.classify([window]))
         assert service.restarts == 1
@@ -100,9 +104,7 @@ async def test_a_replacement_that_fails_to_start_is_tried_again(classifier, monk
     service = service_of(classifier, 64, "process")
     await service.startup()
     try:
-        worker = worker_process()
-        os.kill(worker.pid, signal.SIGKILL)
-        await asyncio.to_thread(worker.join, 10)
+        await kill_worker_process()
         real_start = inference._ProcessWorker.start
         tries = []
 
