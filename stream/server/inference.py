@@ -41,9 +41,11 @@ import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import get_args, get_type_hints
 
 import numpy as np
 
+from skillstream.config import ModelSettings
 from skillstream.models.checkpoint import Checkpoint
 from skillstream.models.inference import Classifier, ClassifyTimings, Prediction
 
@@ -51,7 +53,7 @@ from .stages import StageTimer
 
 log = logging.getLogger(__name__)
 
-WORKERS = ("process", "thread")
+WORKERS = get_args(get_type_hints(ModelSettings)["worker"])  # as the configuration spells them
 
 Answer = tuple[list[Prediction], float, float]  # predictions, seconds preprocessing, seconds in the network
 FRAME_HEADER = struct.Struct("!Q")  # the byte length of the pickle that follows

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 PROTOCOL_VERSION = 1
@@ -121,30 +122,22 @@ def _parse_subscribe(message: dict[str, Any]) -> Subscribe:
     return Subscribe(streams, frozenset(topics_value), None if pose_fps is None else float(pose_fps), history)
 
 
-def _parse_add_stream(message: dict[str, Any]) -> AddStream:
-    _known_fields(message, ("type", "id", "source", "token"))
-    return AddStream(_string(message, "add_stream", "id"), _string(message, "add_stream", "source"),
-                     _token(message, "add_stream"))
+def _control_parser(cls: type, kind: str) -> Callable[[dict[str, Any]], Any]:
+    """The parser of control message `kind` into `cls`, whose fields are all
+    strings: non-empty ones, and `token` (may be absent: empty)."""
+    names = tuple(field.name for field in fields(cls))
+
+    def parse(message: dict[str, Any]) -> Any:
+        _known_fields(message, ("type", *names))
+        return cls(*(_token(message, kind) if name == "token" else _string(message, kind, name) for name in names))
+
+    return parse
 
 
-def _parse_remove_stream(message: dict[str, Any]) -> RemoveStream:
-    _known_fields(message, ("type", "id", "token"))
-    return RemoveStream(_string(message, "remove_stream", "id"), _token(message, "remove_stream"))
-
-
-def _parse_webrtc_offer(message: dict[str, Any]) -> WebRTCOffer:
-    _known_fields(message, ("type", "id", "sdp", "token"))
-    return WebRTCOffer(_string(message, "webrtc_offer", "id"), _string(message, "webrtc_offer", "sdp"),
-                       _token(message, "webrtc_offer"))
-
-
-def _parse_webrtc_close(message: dict[str, Any]) -> WebRTCClose:
-    _known_fields(message, ("type", "id", "token"))
-    return WebRTCClose(_string(message, "webrtc_close", "id"), _token(message, "webrtc_close"))
-
-
-_PARSERS = {"subscribe": _parse_subscribe, "add_stream": _parse_add_stream, "remove_stream": _parse_remove_stream,
-            "webrtc_offer": _parse_webrtc_offer, "webrtc_close": _parse_webrtc_close}
+_PARSERS = {"subscribe": _parse_subscribe,
+            **{kind: _control_parser(cls, kind) for kind, cls in (
+                ("add_stream", AddStream), ("remove_stream", RemoveStream),
+                ("webrtc_offer", WebRTCOffer), ("webrtc_close", WebRTCClose))}}
 
 
 def _known_fields(message: dict[str, Any], known: tuple[str, ...]) -> None:

@@ -41,6 +41,8 @@ def test_control_messages():
     ('{"type": "add_stream", "id": "r"}', "bad_message", "add_stream.source"),
     ('{"type": "remove_stream", "id": "", "token": "t"}', "bad_message", "remove_stream.id"),
     ('{"type": "remove_stream", "id": "r", "token": 5}', "bad_message", "remove_stream.token"),
+    ('{"type": "webrtc_offer", "id": "r", "sdp": "v=0", "video": 1}', "bad_message",
+     "webrtc_offer.video: unknown field (known: type, id, sdp, token)"),
 ])
 def test_bad_messages_name_the_problem(data, code, words):
     with pytest.raises(ProtocolError) as caught:
