@@ -68,7 +68,12 @@ def build(cls: type, values: Mapping[str, Any], where: str) -> Any:
         if name not in values:
             raise ConfigError(f"{key}: missing")
         arguments[name] = _convert(hints[name], values[name], key)
-    return cls(**arguments)
+    try:
+        return cls(**arguments)
+    except ConfigError:
+        raise
+    except ValueError as error:  # a settings class of the models, whose messages start with the field's name
+        raise ConfigError(_key(where, str(error))) from None
 
 
 def _convert(kind: Any, value: Any, key: str) -> Any:
@@ -82,6 +87,12 @@ def _convert(kind: Any, value: Any, key: str) -> Any:
         if value not in choices:
             raise ConfigError(f"{key}: must be one of {', '.join(map(repr, choices))}, got {value!r}")
         return value
+    if origin is tuple:
+        item_kind, ellipsis = typing.get_args(kind)
+        assert ellipsis is Ellipsis  # the schema has only homogeneous tuples
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return tuple(_convert(item_kind, item, f"{key}[{i}]") for i, item in enumerate(value))
     if origin is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key}: expected a table, got {value!r}")
@@ -102,10 +113,18 @@ def _convert(kind: Any, value: Any, key: str) -> Any:
     raise TypeError(f"{key}: the loader has no rule for {kind!r}")  # a schema bug, not a user error
 
 
+# Tables whose keys are names the user chooses (skill labels): a user's file
+# may add keys to them besides changing the default ones.
+OPEN_TABLES = ("openset.gates.skills",)
+
+
 def _lay_over(base: Mapping[str, Any], user: Mapping[str, Any], where: str,
               replace: tuple[str, ...] = ()) -> dict[str, Any]:
     merged = dict(base)
     for key, value in user.items():
+        if key not in base and where in OPEN_TABLES:
+            merged[key] = value
+            continue
         if key not in base:
             raise ConfigError(f"{_key(where, key)}: unknown key (known: {', '.join(base)})")
         if isinstance(base[key], Mapping) and key not in replace:

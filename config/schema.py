@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from skillstream.models.openset.gates import GateSettings
+from skillstream.models.openset.rule import OpenSetOptions
+
 # Stream ids appear in URLs, file names and JSON: keep them plain.
 STREAM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -75,6 +78,23 @@ class ModelSettings:
     def threshold_override(self) -> float | None:
         """The threshold to pass to the classifier (None: the checkpoint's)."""
         return None if self.threshold == -1 else self.threshold
+
+
+@dataclass(frozen=True)
+class OpenSetSettings:
+    """The open-set rule's checks besides the threshold (`models.openset`)."""
+
+    ood: bool
+    ood_margin: float
+    gates: GateSettings
+
+    def __post_init__(self) -> None:
+        if not self.ood_margin > 0:
+            raise ConfigError(f"openset.ood_margin: must be above 0, got {self.ood_margin}")
+
+    def options(self, threshold: float | None) -> OpenSetOptions:
+        """The classifier's open-set options with probability `threshold` (None: the checkpoint's)."""
+        return OpenSetOptions(threshold=threshold, ood_margin=self.ood_margin if self.ood else None, gates=self.gates)
 
 
 @dataclass(frozen=True)
@@ -215,6 +235,7 @@ class Config:
 
     server: ServerSettings
     model: ModelSettings
+    openset: OpenSetSettings
     pose: PoseSettings
     segmenter: SegmenterSettings
     source_options: SourceOptions

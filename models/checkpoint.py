@@ -14,7 +14,14 @@ weights_only=True)` reads it and nothing is unpickled beyond tensors):
   network was trained on and that serving must repeat;
 - training: the training arguments; metrics: a summary of the validation
   figures (both plain JSON-ready dicts, for `skillstream info`);
-- seed: the training seed, or None.
+- seed: the training seed, or None;
+- ood (version 2): the out-of-distribution detector
+  (`models.openset.EmbeddingDetector.to_dict()`: class means, precision,
+  limit), or None.
+
+Version 1 files (before the detector and the body-centred features) load
+as they were trained: no detector, and the preprocessing fields they lack
+take the values that reproduce their behaviour (`PreprocessSettings.from_dict`).
 
 `load_checkpoint` checks every field and raises `CheckpointError` naming the
 file and the missing or bad field; it returns the network in eval mode.
@@ -32,10 +39,11 @@ from typing import Any
 import torch
 
 from .network import SkillNetwork, build_network
+from .openset import EmbeddingDetector
 from .preprocess import PreprocessSettings
 
 FORMAT = "skillstream.classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class CheckpointError(ValueError):
@@ -58,10 +66,11 @@ class Checkpoint:
     threshold: open-set threshold in [0, 1] on the best skill probability.
     training, metrics: plain JSON-ready dicts (arguments, validation summary).
     seed: the training seed, or None.
+    detector: the out-of-distribution detector on the network's embedding, or None.
 
     Construction checks that the parts fit together (class count, feature
-    count, background among the classes, threshold range, plain dicts) and
-    raises ValueError naming the field.
+    count, background among the classes, threshold range, plain dicts, the
+    detector's class count) and raises ValueError naming the field.
     """
 
     network: SkillNetwork
@@ -72,6 +81,7 @@ class Checkpoint:
     training: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)
     seed: int | None = None
+    detector: EmbeddingDetector | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -95,6 +105,9 @@ class Checkpoint:
             raise ValueError(f"seed: expected an integer or None, got {self.seed!r}")
         for name in ("training", "metrics"):
             object.__setattr__(self, name, _plain_dict(getattr(self, name), name))
+        if self.detector is not None and len(self.detector.means) != len(self.classes):
+            raise ValueError(f"ood: the detector has means of {len(self.detector.means)} classes, "
+                             f"the network {len(self.classes)}")
 
     @property
     def background_index(self) -> int | None:
@@ -126,6 +139,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Non
         "training": dict(checkpoint.training),
         "metrics": dict(checkpoint.metrics),
         "seed": checkpoint.seed,
+        "ood": None if checkpoint.detector is None else checkpoint.detector.to_dict(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
@@ -147,6 +161,10 @@ _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "training": ((dict,), "a dict"),
     "metrics": ((dict,), "a dict"),
     "seed": ((int, type(None)), "an integer or None"),
+}
+# Fields added by a format version: name -> (version, types, description, value in older files).
+_ADDED_FIELDS: dict[str, tuple[int, tuple[type, ...], str, Any]] = {
+    "ood": (2, (dict, type(None)), "a dict or None", None),
 }
 
 
@@ -177,9 +195,17 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         value = payload[name]
         if isinstance(value, bool) or not isinstance(value, types):
             raise CheckpointError(f"{where}: {name}", f"expected {description}, got {type(value).__name__}")
-    if payload["format_version"] > FORMAT_VERSION:
-        raise CheckpointError(f"{where}: format_version", f"version {payload['format_version']} is newer than "
+    version = payload["format_version"]
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{where}: format_version", f"version {version} is newer than "
                                                           f"this program reads ({FORMAT_VERSION}): update skillstream")
+    for name, (added, types, description, old_value) in _ADDED_FIELDS.items():
+        if version < added:
+            payload[name] = old_value
+        elif name not in payload:
+            raise CheckpointError(f"{where}: {name}", "missing")
+        elif isinstance(payload[name], bool) or not isinstance(payload[name], types):
+            raise CheckpointError(f"{where}: {name}", f"expected {description}, got {type(payload[name]).__name__}")
     try:
         network = build_network(payload["arch"], payload["network_args"])
     except ValueError as error:
@@ -190,13 +216,18 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise CheckpointError(f"{where}: state_dict", f"does not fit the {payload['arch']!r} network "
                                                       f"({_first_line(error)})") from error
     try:
-        preprocess = PreprocessSettings.from_dict(payload["preprocess"])
+        preprocess = PreprocessSettings.from_dict(payload["preprocess"], version)
     except (ValueError, TypeError) as error:
         raise CheckpointError(f"{where}: preprocess", str(error)) from error
     try:
+        detector = None if payload["ood"] is None else EmbeddingDetector.from_dict(payload["ood"])
+    except (ValueError, TypeError) as error:
+        raise CheckpointError(f"{where}: ood", str(error)) from error
+    try:
         return Checkpoint(network=network.eval(), classes=tuple(payload["classes"]), preprocess=preprocess,
                           background=payload["background"], threshold=payload["threshold"],
-                          training=payload["training"], metrics=payload["metrics"], seed=payload["seed"])
+                          training=payload["training"], metrics=payload["metrics"], seed=payload["seed"],
+                          detector=detector)
     except ValueError as error:
         raise CheckpointError(where, str(error)) from error
 

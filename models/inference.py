@@ -8,21 +8,25 @@ preprocessing pads or resamples them). It does no I/O after loading and
 keeps no state between calls, so one instance can serve every stream from
 one inference thread.
 
-The open-set rule (`open_set_decisions`): a window is a skill when the
-network's most probable class is not the background class and the best
-skill's probability reaches the threshold (the checkpoint's, unless the
-caller gives its own: the server does, `model.threshold`); otherwise it is no
-skill ("a window that is no skill must not come out as a skill"). Training
-chooses the threshold on its validation split (`models.training.openset`);
-evaluation applies this same function.
+The open-set rule (`models.openset.OpenSetRule`): a window is a skill when
+the background class is not the most probable, the best skill's
+probability reaches the threshold (the checkpoint's, unless the caller
+gives its own: the server does, `model.threshold`), its embedding is near
+that skill's training windows (the checkpoint's out-of-distribution
+detector, with the caller's `ood_margin`) and its keypoints pass the
+skill's physical gates (the caller's `gates`); otherwise it is no skill,
+and the prediction says why ("a window that is no skill must not come out
+as a skill"). Training calibrates the threshold and the detector on its
+validation split; evaluation applies this same rule.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ import numpy as np
 import torch
 
 from .checkpoint import Checkpoint, load_checkpoint
+from .openset import OpenSetOptions, OpenSetRule
 from .preprocess import preprocess_batch, warm_up
 
 # The shipped model: trained on synthetic balance-beam data only (10 skills
@@ -48,43 +53,37 @@ class Prediction:
     confidence: that skill's probability.
     top: the TOP_K most probable classes (background included) as
         (name, probability), most probable first.
-    is_skill: the open-set verdict: True when the window is reported as
-        `label`; False when it is no skill.
+    reason: None when the window is reported as `label`, else why it is no
+        skill (`models.openset.REASONS`: "background", "below_threshold",
+        "out_of_distribution", "gate:<criterion>").
+    distance, distance_limit: the embedding's distance to `label`'s training
+        windows and the limit it was held to (None without a detector).
+    gates: criterion -> measure of `label`'s gate (empty without one).
     """
 
     label: str
     confidence: float
     top: tuple[tuple[str, float], ...]
-    is_skill: bool
+    reason: str | None = None
+    distance: float | None = None
+    distance_limit: float | None = None
+    gates: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_skill(self) -> bool:
+        """The open-set verdict: True when the window is reported as `label`."""
+        return self.reason is None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values; `top` as a list of [name, probability]."""
+        """Plain JSON-ready values; `top` as a list of [name, probability]; NaN measures as None."""
         return {"label": self.label, "confidence": self.confidence,
-                "top": [[name, p] for name, p in self.top], "is_skill": self.is_skill}
+                "top": [[name, p] for name, p in self.top], "is_skill": self.is_skill, "reason": self.reason,
+                "ood_distance": _finite_or_none(self.distance), "ood_limit": _finite_or_none(self.distance_limit),
+                "gates": {name: _finite_or_none(value) for name, value in self.gates.items()}}
 
 
-def open_set_decisions(probabilities: np.ndarray, background_index: int | None,
-                       threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The open-set rule for class probabilities (B, C).
-
-    Returns best_skill int64 (B,), the most probable class other than the
-    background; skill_probability float (B,), its probability; and is_skill
-    bool (B,): the most probable class over all is not the background and
-    skill_probability >= threshold. Without a background class
-    (background_index None) only the threshold decides.
-    """
-    probabilities = np.asarray(probabilities)
-    if probabilities.ndim != 2 or probabilities.shape[1] < 2:
-        raise ValueError(f"probabilities: expected shape (B, C) with C >= 2, got {probabilities.shape}")
-    skills = probabilities.copy()  # (B, C)
-    if background_index is not None:
-        skills[:, background_index] = -np.inf
-    best_skill = skills.argmax(axis=1)  # (B,)
-    skill_probability = np.take_along_axis(probabilities, best_skill[:, None], axis=1)[:, 0]  # (B,)
-    is_skill = skill_probability >= threshold  # (B,)
-    if background_index is not None:
-        is_skill &= probabilities.argmax(axis=1) != background_index
-    return best_skill.astype(np.int64), skill_probability, is_skill
+def _finite_or_none(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
 
 
 @dataclass
@@ -100,17 +99,23 @@ class Classifier:
     """A loaded classifier (see the module's docstring). Not thread-safe:
     call it from one thread (torch's own threads do the parallel work)."""
 
-    def __init__(self, checkpoint: Checkpoint, threads: int | None = None, threshold: float | None = None) -> None:
+    def __init__(self, checkpoint: Checkpoint, threads: int | None = None,
+                 options: OpenSetOptions = OpenSetOptions()) -> None:
         """Serve `checkpoint`'s network (put in eval mode). `threads`: set
-        torch's intra-op thread count (process-wide) when given. `threshold`:
-        the open-set threshold, instead of the checkpoint's (which training
-        calibrated on pre-cut clips)."""
+        torch's intra-op thread count (process-wide) when given. `options`:
+        the caller's part of the open-set rule (a threshold instead of the
+        checkpoint's, which training calibrated on pre-cut clips; the
+        detector's margin; the gates)."""
         if threads is not None and threads < 1:
             raise ValueError(f"threads: expected a positive integer, got {threads}")
-        if threshold is not None and not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold: expected a probability in [0, 1], got {threshold}")
         self.checkpoint = checkpoint
-        self.threshold = checkpoint.threshold if threshold is None else threshold
+        self.options = options
+        self.rule = OpenSetRule(
+            classes=checkpoint.classes,
+            threshold=checkpoint.threshold if options.threshold is None else options.threshold,
+            background_index=checkpoint.background_index,
+            detector=checkpoint.detector if options.ood_margin is not None else None,
+            ood_margin=options.ood_margin or 1.0, gates=options.gates)
         self.network = checkpoint.network.eval()
         warm_up()
         if threads is not None:
@@ -122,9 +127,14 @@ class Classifier:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], threads: int | None = None,
-             threshold: float | None = None) -> Classifier:
+             options: OpenSetOptions = OpenSetOptions()) -> Classifier:
         """Load the checkpoint at `path` (errors as `load_checkpoint`) and warm up."""
-        return cls(load_checkpoint(path), threads=threads, threshold=threshold)
+        return cls(load_checkpoint(path), threads=threads, options=options)
+
+    @property
+    def threshold(self) -> float:
+        """The probability threshold in force."""
+        return self.rule.threshold
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -137,33 +147,42 @@ class Classifier:
         KeypointDataError naming the window (see `models.preprocess`).
         `timings`, when given, gets this call's times added.
         """
-        out = np.empty((len(windows), len(self.classes)), np.float32)  # (B, C)
+        return self.outputs(windows, timings)[0]
+
+    def outputs(self, windows: Sequence[np.ndarray],
+                timings: ClassifyTimings | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities float32 (B, C) and embeddings float32 (B, D) of B windows,
+        as `probabilities` says."""
+        probabilities, embeddings = [], []
         with torch.inference_mode():
             for start in range(0, len(windows), MAX_BATCH):
                 chunk = windows[start:start + MAX_BATCH]
                 started = time.perf_counter()
                 features, masks = preprocess_batch(list(chunk), self.checkpoint.preprocess)  # (b, M, F), (b, M)
                 preprocessed = time.perf_counter()
-                probabilities = self.network.sequence_probabilities(
-                    torch.from_numpy(features), torch.from_numpy(masks))  # (b, C)
-                out[start:start + len(chunk)] = probabilities.numpy()
+                logits, embedding = self.network.sequence_outputs(
+                    torch.from_numpy(features), torch.from_numpy(masks))  # (b, C), (b, D)
+                probabilities.append(torch.softmax(logits, dim=-1).numpy())
+                embeddings.append(embedding.numpy())
                 if timings is not None:
                     timings.preprocess_s += preprocessed - started
                     timings.network_s += time.perf_counter() - preprocessed
-        return out
+        if not probabilities:
+            return np.empty((0, len(self.classes)), np.float32), np.empty((0, 0), np.float32)
+        return np.concatenate(probabilities), np.concatenate(embeddings)
 
     def classify(self, windows: Sequence[np.ndarray], timings: ClassifyTimings | None = None) -> list[Prediction]:
         """One `Prediction` per window (T_i, 25, 3), in order, under the open-set
-        rule; `timings` as `probabilities`."""
+        rule; `timings` as `probabilities` (the rule's checks count as neither)."""
         if len(windows) == 0:
             return []
-        probabilities = self.probabilities(windows, timings)  # (B, C)
-        best_skill, skill_probability, is_skill = open_set_decisions(
-            probabilities, self.checkpoint.background_index, self.threshold)
+        probabilities, embeddings = self.outputs(windows, timings)  # (B, C), (B, D)
+        verdicts = self.rule.decide(probabilities, embeddings, windows)
         top = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP_K]  # (B, K)
         return [
-            Prediction(label=self.classes[best_skill[b]], confidence=float(skill_probability[b]),
+            Prediction(label=self.classes[verdict.best_skill], confidence=verdict.confidence,
                        top=tuple((self.classes[k], float(probabilities[b, k])) for k in top[b]),
-                       is_skill=bool(is_skill[b]))
-            for b in range(len(probabilities))
+                       reason=verdict.reason, distance=verdict.distance, distance_limit=verdict.distance_limit,
+                       gates=verdict.gates)
+            for b, verdict in enumerate(verdicts)
         ]

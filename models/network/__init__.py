@@ -2,6 +2,7 @@
 
 Both take preprocessed windows `x` float32 (B, T, F) and validity masks
 `mask` bool (B, T) and share one interface (`SkillNetwork`):
+`sequence_outputs(x, mask) -> (logits (B, C), embedding (B, D))`,
 `sequence_logits(x, mask) -> (B, C)`, `sequence_probabilities(x, mask)`,
 `training_loss(x, mask, labels) -> scalar`, `n_classes`, `n_features`,
 `arch` and `network_args` (a plain dict: `build_network(arch, network_args)`

@@ -5,7 +5,8 @@ A network takes what `models.preprocess` produces: `x` float (B, T, F) windows
 BODY_25 points, or 75 with a confidence channel) and `mask` bool (B, T), True
 where a frame is a real frame and False where it is padding or a frame without
 a person. Every caller (training, evaluation, serving) goes through
-`sequence_logits` / `sequence_probabilities` for the clip-level answer and
+`sequence_outputs` / `sequence_logits` / `sequence_probabilities` for the
+clip-level answer (and the embedding the open-set detector measures) and
 through `training_loss` for the objective, so that each architecture's
 convention (per-timestep outputs for the paper, pooled for the default) lives
 in one place. `forward` is architecture-specific; do not call it from
@@ -52,12 +53,19 @@ class SkillNetwork(nn.Module, abc.ABC):
         return dataclasses.asdict(self.args)
 
     @abc.abstractmethod
-    def sequence_logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Clip-level logits (B, C) of windows `x` (B, T, F) with validity `mask` (B, T).
+    def sequence_outputs(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Clip-level logits (B, C) and embedding (B, D) of windows `x` (B, T, F)
+        with validity `mask` (B, T).
 
-        softmax of these logits is the architecture's clip-level class
-        distribution (`sequence_probabilities`); argmax is its prediction.
+        softmax of the logits is the architecture's clip-level class
+        distribution (`sequence_probabilities`); argmax is its prediction. The
+        embedding is the window's representation that the logits are computed
+        from (`models.openset.embedding` measures distances in it).
         """
+
+    def sequence_logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The logits (B, C) of `sequence_outputs`."""
+        return self.sequence_outputs(x, mask)[0]
 
     @abc.abstractmethod
     def training_loss(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

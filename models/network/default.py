@@ -10,12 +10,15 @@ What changes from the paper, and why:
   positions only. So a window gives the same logits whether it is padded to
   281 or 300 frames and whatever the padding holds (the paper's model reads
   its zero padding as data and its prediction depends on the padded length).
-- Motion is an input: frame-to-frame differences (velocity) are computed here
-  from the normalised features, zero where either frame is invalid (or, with
-  the confidence channel, where the point is missing in either frame), and
-  multiplied by `velocity_scale`: differences between neighbouring frames are
-  an order of magnitude smaller than the normalised coordinates, and without
-  the scale the freshly initialised front end would be nearly blind to them.
+- Motion is an input. With body-centred preprocessing the kernels compute it
+  (velocities at several strides, `models.preprocess`) and `frame_velocity`
+  is off. Checkpoints from before those features (`frame_velocity` on)
+  compute frame-to-frame differences here from the normalised features,
+  zero where either frame is invalid (or, with the confidence channel, where
+  the point is missing in either frame), multiplied by `velocity_scale`:
+  differences between neighbouring frames are an order of magnitude smaller
+  than the normalised coordinates, and without the scale the freshly
+  initialised front end would be nearly blind to them.
 - The front end projects groups of `frames_per_step` consecutive frames
   (features and velocities) into one step, with layer norm: 2 halves the steps
   of the recurrence and quarters the attention's cost, which keeps a full
@@ -25,8 +28,8 @@ What changes from the paper, and why:
 - A bidirectional LSTM (each position knows what came before and after), then
   scaled multi-head attention with residual and layer norm (the paper's
   attention is unscaled, so its softmax saturates, and it has no residual).
-- One answer per window: masked mean and max pooling over valid positions, a
-  small MLP head; trained with window-level cross-entropy (optionally label
+- One answer per window: masked mean and max pooling over valid positions
+  (the window's embedding, `sequence_outputs`), a small MLP head; trained with window-level cross-entropy (optionally label
   smoothed), not with the clip label repeated at every padded timestep.
 A window without any valid frame is classified as a single all-zero frame
 (defined output, no NaN).
@@ -59,7 +62,10 @@ class DefaultNetworkArgs:
     attention_layers: number of attention + residual + layer-norm blocks.
     head_units: hidden width of the classification MLP.
     frames_per_step: consecutive frames the front end merges into one step.
-    velocity_scale: multiplier of the frame-difference features.
+    frame_velocity: append the frame differences of the features, computed
+        here (the checkpoints before the kernels computed motion); off when
+        preprocessing provides motion features.
+    velocity_scale: multiplier of those frame differences.
     dropout: dropout rate after the front end, in attention, and in the head.
     label_smoothing: label smoothing of the training cross-entropy.
     """
@@ -72,6 +78,7 @@ class DefaultNetworkArgs:
     attention_layers: int = 1
     head_units: int = 128
     frames_per_step: int = 2
+    frame_velocity: bool = True
     velocity_scale: float = 10.0
     dropout: float = 0.2
     label_smoothing: float = 0.0
@@ -87,6 +94,8 @@ class DefaultNetworkArgs:
         if (2 * self.lstm_units) % self.attention_heads:
             raise ValueError(f"attention_heads: {self.attention_heads} does not divide the attention "
                              f"width 2 * lstm_units = {2 * self.lstm_units}")
+        if not isinstance(self.frame_velocity, bool):
+            raise ValueError(f"frame_velocity: expected true or false, got {self.frame_velocity!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout: expected a rate in [0, 1), got {self.dropout!r}")
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -132,7 +141,8 @@ class DefaultNetwork(SkillNetwork):
     def __init__(self, args: DefaultNetworkArgs) -> None:
         super().__init__(args)
         width = 2 * args.lstm_units
-        self.frontend = nn.Linear(2 * args.n_features * args.frames_per_step, args.frontend_units)
+        per_frame = 2 * args.n_features if args.frame_velocity else args.n_features
+        self.frontend = nn.Linear(per_frame * args.frames_per_step, args.frontend_units)
         self.frontend_norm = nn.LayerNorm(args.frontend_units)
         self.dropout = nn.Dropout(args.dropout)
         self.lstm = nn.LSTM(args.frontend_units, args.lstm_units, batch_first=True, bidirectional=True)
@@ -145,21 +155,26 @@ class DefaultNetwork(SkillNetwork):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Window logits (B, C) of `x` (B, T, F) with validity `mask` (B, T); same as `sequence_logits`."""
+        return self.sequence_outputs(x, mask)[0]
+
+    def sequence_outputs(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Window logits (B, C) and embedding (B, 4 * lstm_units): the pooled mean and max the head classifies."""
         self.check_inputs(x, mask)
-        valid = mask[..., None]  # (B, T, 1)
-        frames = torch.cat([x * valid, masked_velocity(x, mask) * self.args.velocity_scale], dim=-1)  # (B, T, 2F)
+        frames = x * mask[..., None]  # (B, T, F)
+        if self.args.frame_velocity:
+            frames = torch.cat([frames, masked_velocity(x, mask) * self.args.velocity_scale], dim=-1)  # (B, T, F')
 
         # Valid frames first, in time order; the invalid ones after them are all zeros. Only a
         # mask with a hole (a valid frame after an invalid one) needs the sort.
         if (mask[:, 1:] & ~mask[:, :-1]).any():
             order = torch.sort((~mask).to(torch.uint8), dim=1, stable=True).indices  # (B, T)
-            frames = frames.gather(1, order[..., None].expand_as(frames))  # (B, T, 2F)
+            frames = frames.gather(1, order[..., None].expand_as(frames))  # (B, T, F')
         lengths = mask.sum(dim=1).clamp(min=1)  # (B,): an empty window reads as one zero frame
         group = self.args.frames_per_step
         steps = (lengths + group - 1) // group  # (B,): steps holding at least one valid frame
         longest = int(steps.max())
-        frames = frames[:, :longest * group]  # (B, L, 2F), L <= S * group
-        frames = F.pad(frames, (0, 0, 0, longest * group - frames.shape[1]))  # (B, S * group, 2F)
+        frames = frames[:, :longest * group]  # (B, L, F'), L <= S * group
+        frames = F.pad(frames, (0, 0, 0, longest * group - frames.shape[1]))  # (B, S * group, F')
         h = self.frontend(frames.reshape(frames.shape[0], longest, -1))  # (B, S, U)
         h = self.dropout(F.gelu(self.frontend_norm(h)))  # (B, S, U)
         packed = pack_padded_sequence(h, steps.cpu(), batch_first=True, enforce_sorted=False)
@@ -172,11 +187,8 @@ class DefaultNetwork(SkillNetwork):
         weights = positions_valid[..., None].to(h.dtype)  # (B, S, 1)
         mean = (h * weights).sum(dim=1) / weights.sum(dim=1)  # (B, D)
         peak = h.masked_fill(~positions_valid[..., None], float("-inf")).amax(dim=1)  # (B, D)
-        return self.head(self.dropout(torch.cat([mean, peak], dim=-1)))  # (B, C)
-
-    def sequence_logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Window logits (B, C): the network pools over valid frames itself."""
-        return self(x, mask)
+        embedding = torch.cat([mean, peak], dim=-1)  # (B, 2D)
+        return self.head(self.dropout(embedding)), embedding  # (B, C), (B, 2D)
 
     def training_loss(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Window-level cross-entropy (label-smoothed by `label_smoothing`), averaged over the batch."""

@@ -15,7 +15,7 @@ Reproduced as the paper's pipeline ran it:
   over all B*T timesteps (Keras' sparse categorical cross-entropy on (281,)
   targets), see `training_loss`;
 - the clip answer: the mean over all T timesteps (padding included) of the
-  per-timestep softmax, see `sequence_logits`.
+  per-timestep softmax, see `sequence_outputs`.
 The LSTM is torch's nn.LSTM with its hidden-to-hidden bias held at zero and
 frozen, which makes it a Keras LSTM (one bias, gates in the order input,
 forget, cell, output, sigmoid recurrent activation as in TF2-era Keras);
@@ -76,23 +76,31 @@ class PaperNetwork(SkillNetwork):
         """Per-timestep logits (B, T, C) of `x` (B, T, F); `mask` (B, T) is not used.
 
         The Keras model ends in a softmax; here the softmax is left to the
-        loss (`training_loss`) and to `sequence_logits`.
+        loss (`training_loss`) and to `sequence_outputs`.
         """
         self.check_inputs(x, mask)
+        return self.classifier(self._dense_outputs(x))  # (B, T, C)
+
+    def _dense_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The dense layer's output (B, T, 128): what the per-timestep softmax classifies."""
         h, _ = self.lstm(x)  # (B, T, 64)
         h = self.dropout(keras_dot_product_self_attention(h))  # (B, T, 64)
         h = self.dropout(keras_dot_product_self_attention(h))  # (B, T, 64)
-        return self.classifier(torch.relu(self.dense(h)))  # (B, T, C)
+        return torch.relu(self.dense(h))  # (B, T, 128)
 
-    def sequence_logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """log of the mean over all T timesteps (padding included) of the per-timestep softmax, (B, C).
+    def sequence_outputs(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits: log of the mean over all T timesteps (padding included) of the
+        per-timestep softmax, (B, C); embedding: the mean over all T timesteps of
+        the dense layer's output (B, 128).
 
         softmax of these logits is exactly that mean distribution (its logs
         already sum to one), so `sequence_probabilities` and argmax give the
         paper pipeline's clip answer.
         """
-        log_probs = torch.log_softmax(self(x, mask), dim=-1)  # (B, T, C)
-        return torch.logsumexp(log_probs, dim=1) - math.log(x.shape[1])  # (B, C)
+        self.check_inputs(x, mask)
+        dense = self._dense_outputs(x)  # (B, T, 128)
+        log_probs = torch.log_softmax(self.classifier(dense), dim=-1)  # (B, T, C)
+        return torch.logsumexp(log_probs, dim=1) - math.log(x.shape[1]), dense.mean(dim=1)  # (B, C), (B, 128)
 
     def training_loss(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of every timestep against its clip's label, averaged over all B*T timesteps."""

@@ -141,9 +141,13 @@ def pack_windows(windows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     return batch, lengths
 
 
-def _flags(settings: PreprocessSettings) -> tuple[bool, bool]:
-    """The kernels' per_timestep and paper arguments (F, from the features' shape, says the rest)."""
-    return settings.norm == "timestep", settings.padding == "paper"
+def _flags(settings: PreprocessSettings) -> tuple[int, bool, bool, bool, np.ndarray]:
+    """The kernels' norm, paper, confidence, distances and motion arguments."""
+    from . import kernels
+
+    norm = {"keypoint": kernels.KEYPOINT, "timestep": kernels.TIMESTEP, "body": kernels.BODY}[settings.norm]
+    return (norm, settings.padding == "paper", settings.confidence, settings.distances,
+            np.array(settings.motion, np.int64))
 
 
 def _keypoint_array(values: np.ndarray, name: str, ndim: int, shape: str) -> np.ndarray:

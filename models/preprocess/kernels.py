@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..keypoints.skeleton import N_BODY25
+from .settings import N_CORE, TRAJECTORY
 
 _COORDINATES = 2 * N_BODY25  # x0, y0, x1, y1, ...: the values that are normalised
 _INF = np.float32(np.inf)
@@ -149,10 +150,112 @@ def _interleave_confidence(window, n_frames, features):
             row[3 * j] = row[2 * j]
 
 
-@njit("boolean(float32[:, :, ::1], int64, float32[:, ::1], boolean[::1], boolean, boolean)", cache=True)
-def _preprocess_window(window, n_frames, features, mask, per_timestep, paper):
-    """Fill features (M, F) and mask (M,) from the first n_frames (>= 1) frames of window (T, 25, 3);
-    F = 75 interleaves the confidence, F = 50 has none.
+@njit("void(float32[:, :, ::1], int64, float32[:, ::1], boolean, boolean, int64[::1])", cache=True)
+def _body_features(window, n_frames, features, confidence, distances, motion):
+    """`reference.body_features` of the real rows: features[:n_out] from the window's
+    selected frames; the layout's widths from confidence, distances and motion.
+
+    Sums are taken in float64, as the reference's, so that the two agree to
+    float32 rounding (the tests allow 1e-5 of the scale).
+    """
+    max_timesteps = features.shape[0]
+    n_out = min(n_frames, max_timesteps)
+    centres = np.empty((n_out, 2))  # (n, 2) each frame's body centre
+    seen = np.empty(n_out, np.bool_)
+    spreads = np.empty(n_out)  # (n,) of the frames with two or more core points, packed
+    n_spreads = 0
+    window_x = 0.0
+    window_y = 0.0
+    n_seen = 0
+    for k in range(n_out):
+        src = _source_frame(k, n_frames, max_timesteps)
+        count = 0
+        sx = 0.0
+        sy = 0.0
+        for j in range(N_CORE):
+            if window[src, j, 2] > 0:
+                count += 1
+                sx += window[src, j, 0]
+                sy += window[src, j, 1]
+        seen[k] = count > 0
+        if count > 0:
+            cx, cy = sx / count, sy / count
+            centres[k, 0], centres[k, 1] = cx, cy
+            window_x += cx
+            window_y += cy
+            n_seen += 1
+            if count >= 2:
+                squared = 0.0
+                for j in range(N_CORE):
+                    if window[src, j, 2] > 0:
+                        dx = window[src, j, 0] - cx
+                        dy = window[src, j, 1] - cy
+                        squared += dx * dx + dy * dy
+                spreads[n_spreads] = np.sqrt(squared / count)
+                n_spreads += 1
+    if n_seen > 0:
+        window_x /= n_seen
+        window_y /= n_seen
+    scale = np.median(spreads[:n_spreads]) if n_spreads > 0 else 0.0
+    inverse = 1.0 / scale if scale > 0 else 0.0
+    per_point = 3 if confidence else 2
+    trajectory = N_BODY25 * per_point
+    distance_start = trajectory + TRAJECTORY
+    motion_start = distance_start + (N_CORE * (N_CORE - 1) // 2 if distances else 0)
+    for k in range(n_out):
+        src = _source_frame(k, n_frames, max_timesteps)
+        row = features[k]
+        cx = centres[k, 0] if seen[k] else window_x
+        cy = centres[k, 1] if seen[k] else window_y
+        for j in range(N_BODY25):
+            present = window[src, j, 2] > 0
+            row[per_point * j] = (window[src, j, 0] - cx) * inverse if present else 0.0
+            row[per_point * j + 1] = (window[src, j, 1] - cy) * inverse if present else 0.0
+            if confidence:
+                row[per_point * j + 2] = window[src, j, 2]
+        row[trajectory] = (cx - window_x) * inverse
+        row[trajectory + 1] = (cy - window_y) * inverse
+        if distances:
+            pair = distance_start
+            for i in range(N_CORE):
+                for j in range(i + 1, N_CORE):
+                    if window[src, i, 2] > 0 and window[src, j, 2] > 0:
+                        dx = np.float64(window[src, i, 0]) - window[src, j, 0]
+                        dy = np.float64(window[src, i, 1]) - window[src, j, 1]
+                        row[pair] = np.sqrt(dx * dx + dy * dy) * inverse
+                    else:
+                        row[pair] = 0.0
+                    pair += 1
+        for m in range(len(motion)):
+            stride = motion[m]
+            start = motion_start + 2 * N_BODY25 * m
+            if k < stride:
+                row[start:start + 2 * N_BODY25] = 0.0
+                continue
+            before = _source_frame(k - stride, n_frames, max_timesteps)
+            for j in range(N_BODY25):
+                if window[src, j, 2] > 0 and window[before, j, 2] > 0:
+                    # (x_t - C) / s - (x_t-k - C) / s, as the reference computes it
+                    row[start + 2 * j] = ((window[src, j, 0] - window_x) * inverse
+                                          - (window[before, j, 0] - window_x) * inverse)
+                    row[start + 2 * j + 1] = ((window[src, j, 1] - window_y) * inverse
+                                              - (window[before, j, 1] - window_y) * inverse)
+                else:
+                    row[start + 2 * j] = 0.0
+                    row[start + 2 * j + 1] = 0.0
+
+
+# norm codes of `_preprocess_window` (the wrapper's `_flags` maps the settings' names)
+KEYPOINT, TIMESTEP, BODY = 0, 1, 2
+_WINDOW_SIGNATURE = ("boolean(float32[:, :, ::1], int64, float32[:, ::1], boolean[::1], int64, boolean, boolean, "
+                     "boolean, int64[::1])")
+
+
+@njit(_WINDOW_SIGNATURE, cache=True)
+def _preprocess_window(window, n_frames, features, mask, norm, paper, confidence, distances, motion):
+    """Fill features (M, F) and mask (M,) from the first n_frames (>= 1) frames of window (T, 25, 3).
+    norm: KEYPOINT, TIMESTEP (with the confidence interleaved where F = 75) or
+    BODY (`_body_features`).
 
     Returns False, leaving the outputs unspecified, when one of those
     frames holds a NaN or an infinity.
@@ -164,29 +267,35 @@ def _preprocess_window(window, n_frames, features, mask, per_timestep, paper):
     for k in range(max_timesteps):
         mask[k] = k < n_out
     features[n_out:, :] = 0  # padding rows; every real row's values are written below
-    if per_timestep:
+    if norm == BODY:
+        _body_features(window, n_frames, features, confidence, distances, motion)
+        return True
+    if norm == TIMESTEP:
         _normalise_rows(window, n_frames, features, paper)
     else:
         _normalise_columns(window, n_frames, features, paper)
-    if features.shape[1] == 3 * N_BODY25:
+    if confidence:
         _interleave_confidence(window, n_frames, features)
     return True
 
 
 _BATCH_SIGNATURE = ("void(float32[:, :, :, ::1], int64[::1], float32[:, :, ::1], boolean[:, ::1], boolean[::1], "
-                    "boolean, boolean)")
+                    "int64, boolean, boolean, boolean, int64[::1])")
 
 
 @njit(_BATCH_SIGNATURE, cache=True)
-def _preprocess_batch(windows, lengths, features, masks, finite, per_timestep, paper):
+def _preprocess_batch(windows, lengths, features, masks, finite, norm, paper, confidence, distances, motion):
     """`_preprocess_window` of windows[b] (T_max, 25, 3) with lengths[b] real frames, for every b;
     finite[b] is its return value."""
     for b in range(windows.shape[0]):
-        finite[b] = _preprocess_window(windows[b], lengths[b], features[b], masks[b], per_timestep, paper)
+        finite[b] = _preprocess_window(windows[b], lengths[b], features[b], masks[b], norm, paper, confidence,
+                                       distances, motion)
 
 
 @njit(_BATCH_SIGNATURE, cache=True, parallel=True)
-def _preprocess_batch_parallel(windows, lengths, features, masks, finite, per_timestep, paper):
+def _preprocess_batch_parallel(windows, lengths, features, masks, finite, norm, paper, confidence, distances,
+                               motion):
     """`_preprocess_batch` with the windows spread over Numba's threads."""
     for b in prange(windows.shape[0]):
-        finite[b] = _preprocess_window(windows[b], lengths[b], features[b], masks[b], per_timestep, paper)
+        finite[b] = _preprocess_window(windows[b], lengths[b], features[b], masks[b], norm, paper, confidence,
+                                       distances, motion)

@@ -15,7 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..keypoints.skeleton import N_BODY25
-from .settings import PreprocessSettings
+from .settings import N_CORE, PreprocessSettings
+
+# The distance features' point pairs (i, j), i < j, in row-major order.
+CORE_PAIRS = np.array([(i, j) for i in range(N_CORE) for j in range(i + 1, N_CORE)], np.int64)
 
 
 def frame_indices(n_frames: int, max_timesteps: int) -> np.ndarray:
@@ -41,6 +44,11 @@ def preprocess_window(window: np.ndarray, settings: PreprocessSettings) -> tuple
     max_timesteps = settings.max_timesteps
     frames = window[frame_indices(len(window), max_timesteps)]  # (n, 25, 3)
     n = len(frames)
+    mask = np.arange(max_timesteps) < n  # (M,)
+    if settings.norm == "body":
+        features = np.zeros((max_timesteps, settings.n_features), np.float32)  # (M, F)
+        features[:n] = body_features(frames, settings)
+        return features, mask
     xy = frames[:, :, :2].reshape(n, 2 * N_BODY25)  # (n, 50) x0, y0, x1, y1, ...
     axis = 0 if settings.norm == "keypoint" else 1  # a column over time, or one frame's row
 
@@ -61,8 +69,63 @@ def preprocess_window(window: np.ndarray, settings: PreprocessSettings) -> tuple
     features[:, :, :2] = normalised.reshape(max_timesteps, N_BODY25, 2)
     if settings.confidence:
         features[:n, :, 2] = frames[:, :, 2]
-    mask = np.arange(max_timesteps) < n  # (M,)
     return features.reshape(max_timesteps, settings.n_features), mask
+
+
+def body_centre_and_scale(frames: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Each frame's body centre (n, 2), the window's centre (cx, cy) and its body scale, of frames (n, 25, 3).
+
+    A frame's centre is the mean of its present core points (BODY_25 0-14);
+    its spread is their root-mean-square distance from that centre (frames
+    with at least two present core points). The scale is the median spread
+    over the frames; the window's centre the mean of the frames' centres. A
+    frame without a present core point takes the window's centre. Without
+    any frame that has a spread (or with a spread of 0) the scale is 0 and
+    every feature that it divides comes out 0.
+    """
+    xy = frames[:, :N_CORE, :2].astype(np.float64)  # (n, 15, 2)
+    present = frames[:, :N_CORE, 2] > 0  # (n, 15)
+    count = present.sum(axis=1)  # (n,)
+    seen = count > 0
+    centres = np.zeros((len(frames), 2))  # (n, 2)
+    centres[seen] = (xy * present[..., None]).sum(axis=1)[seen] / count[seen, None]
+    window_centre = centres[seen].mean(axis=0) if seen.any() else np.zeros(2)  # (2,)
+    centres[~seen] = window_centre
+    spread_frames = count >= 2
+    squared = (((xy - centres[:, None]) ** 2).sum(axis=-1) * present).sum(axis=1)  # (n,)
+    spreads = np.sqrt(squared[spread_frames] / count[spread_frames])
+    scale = float(np.median(spreads)) if len(spreads) else 0.0
+    return centres, window_centre, scale
+
+
+def body_features(frames: np.ndarray, settings: PreprocessSettings) -> np.ndarray:
+    """The body-normalised features (n, F) of the n real frames (n, 25, 3), as
+    `PreprocessSettings` lays them out: per point x, y (and the confidence)
+    relative to the frame's body centre over the scale; the frame's centre
+    relative to the window's over the scale; the core points' distances over
+    the scale; per stride k the differences of (point - window centre) /
+    scale between frames t and t - k where the point is present in both.
+    Missing points, and everything before the first frame of a stride, are 0."""
+    n = len(frames)
+    present = frames[:, :, 2] > 0  # (n, 25)
+    xy = frames[:, :, :2].astype(np.float64)  # (n, 25, 2)
+    centres, window_centre, scale = body_centre_and_scale(frames)
+    inverse = 1.0 / scale if scale > 0 else 0.0
+    posture = np.where(present[..., None], (xy - centres[:, None]) * inverse, 0.0)  # (n, 25, 2)
+    if settings.confidence:
+        posture = np.concatenate([posture, frames[:, :, 2:3]], axis=-1)  # (n, 25, 3)
+    parts = [posture.reshape(n, -1), (centres - window_centre) * inverse]  # (n, 50|75), (n, 2)
+    if settings.distances:
+        a, b = CORE_PAIRS[:, 0], CORE_PAIRS[:, 1]
+        both = present[:, a] & present[:, b]  # (n, 105)
+        parts.append(np.where(both, np.linalg.norm(xy[:, a] - xy[:, b], axis=-1) * inverse, 0.0))  # (n, 105)
+    placed = np.where(present[..., None], (xy - window_centre) * inverse, 0.0)  # (n, 25, 2)
+    for stride in settings.motion:
+        motion = np.zeros((n, N_BODY25, 2))  # (n, 25, 2)
+        both = (present[stride:] & present[:-stride])[..., None]  # (n - k, 25, 1)
+        motion[stride:] = np.where(both, placed[stride:] - placed[:-stride], 0.0)
+        parts.append(motion.reshape(n, -1))  # (n, 50)
+    return np.concatenate(parts, axis=1).astype(np.float32)
 
 
 def preprocess_batch(windows: Sequence[np.ndarray], settings: PreprocessSettings) -> tuple[np.ndarray, np.ndarray]:

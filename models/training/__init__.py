@@ -4,7 +4,6 @@
   network inputs through `models.preprocess` (the code serving runs).
 - `augment`: keypoint-level augmentation (mirror, view, speed, crop, jitter, drops).
 - `loop`: `TrainConfig` (per-architecture defaults) and `train`.
-- `openset`: the open-set threshold calibrated on the validation split.
 - `metrics`: accuracy, per-class accuracy, confusion, open-set figures (`evaluate`).
 - `report`: metrics.json, confusion.png, loss.png.
 - `jhmdb`: JHMDB's packed joint files -> a keypoint dataset.
@@ -15,12 +14,11 @@ from .data import BACKGROUND, class_names, encode_labels, preprocess_windows, st
 from .jhmdb import read_jhmdb_split, write_jhmdb_dataset
 from .loop import ARCH_DEFAULTS, EpochRecord, Progress, TrainConfig, TrainResult, train
 from .metrics import accuracy, confusion_matrix, evaluate, per_class_accuracy
-from .openset import calibrate_threshold
 from .report import write_report
 
 __all__ = [
     "ARCH_DEFAULTS", "AugmentSettings", "BACKGROUND", "EpochRecord", "Progress", "TrainConfig", "TrainResult",
-    "accuracy", "augment_window", "calibrate_threshold", "class_names", "confusion_matrix", "encode_labels",
+    "accuracy", "augment_window", "class_names", "confusion_matrix", "encode_labels",
     "evaluate", "per_class_accuracy", "preprocess_windows", "read_jhmdb_split", "stratified_split", "train",
     "write_jhmdb_dataset", "write_report",
 ]

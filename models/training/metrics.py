@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..inference import open_set_decisions
+from ..openset import open_set_decisions
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
@@ -57,7 +57,7 @@ def evaluate(probabilities: np.ndarray, labels: Sequence[str], classes: Sequence
     Closed set, over the items whose label is one of `classes` (n): accuracy
     of the argmax, per-class accuracy, confusion (rows true, columns
     predicted, in `classes` order). Open set (the rule of
-    `models.inference.open_set_decisions`): open_set_fpr, the fraction of
+    `models.openset.open_set_decisions`): open_set_fpr, the fraction of
     non-skill items reported as a skill (None without such items);
     open_set_skill_accuracy, the fraction of skill items reported as their
     own skill (None without skill items); n_non_skill, n_skill.

@@ -5,11 +5,13 @@ points and empty frames) is preprocessed by the batched kernel
 (`preprocess_batch` on the packed batch: on the calling thread, the default,
 and with parallel=True over all Numba threads) and by the NumPy reference
 applied window by window in a Python loop (how unoptimised code would run),
-for each norm and padding. Times are the best and the median of --repeat
+for the default architecture's body features (coordinates, trajectory,
+distances, motion, confidence) and for each min-max norm and padding. Times are the best and the median of --repeat
 runs, in ms; ratio = reference / kernel, best against best. compile_s is
 `warm_up()`'s time in this process: the compilation, or the cache load when
 the kernels' Numba cache is current. Both kernels' results are checked
-against the reference (max_abs_error, expected 0).
+against the reference (max_abs_error: 0 for the min-max norms, float32
+rounding for the body features).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import numpy as np
 from skillstream.models.keypoints.skeleton import N_BODY25
 from skillstream.models.preprocess import (NORMS, PADDINGS, PreprocessSettings, pack_windows,
                                            preprocess_batch, reference, warm_up)
+
+from skillstream.models.training import TrainConfig
 
 from . import positive_int, times_ms
 
@@ -50,29 +54,31 @@ def bench_kernels(batch: int = 64, repeat: int = DEFAULT_REPEAT, seed: int = 0) 
     windows = random_windows(np.random.default_rng(seed), batch, defaults.max_timesteps)
     packed, lengths = pack_windows(windows)  # (B, T_max, 25, 3), (B,)
     results = []
-    for padding in sorted(PADDINGS, key=lambda name: name != defaults.padding):  # the default first
-        for norm in NORMS:
-            settings = PreprocessSettings(norm=norm, padding=padding)
-            serial = partial(preprocess_batch, packed, settings, lengths)
-            parallel = partial(preprocess_batch, packed, settings, lengths, parallel=True)
-            loop = partial(reference.preprocess_batch, windows, settings)
-            expected, _ = loop()  # (B, M, F)
-            # The untimed first calls also start Numba's thread pool.
-            error = max(float(np.abs(run()[0] - expected).max()) for run in (serial, parallel))
-            kernel_times, parallel_times, reference_times = (times_ms(run, repeat) for run in (serial, parallel, loop))
-            results.append({
-                "norm": norm,
-                "padding": padding,
-                "kernel_ms": min(kernel_times),
-                "kernel_median_ms": statistics.median(kernel_times),
-                "kernel_parallel_ms": min(parallel_times),
-                "kernel_parallel_median_ms": statistics.median(parallel_times),
-                "reference_ms": min(reference_times),
-                "reference_median_ms": statistics.median(reference_times),
-                "ratio": min(reference_times) / min(kernel_times),
-                "ratio_parallel": min(reference_times) / min(parallel_times),
-                "max_abs_error": error,
-            })
+    minmax = [PreprocessSettings(norm=norm, padding=padding)
+              for padding in sorted(PADDINGS, key=lambda name: name != defaults.padding)  # the default first
+              for norm in NORMS if norm != "body"]
+    for settings in [TrainConfig.for_arch("default").preprocess, *minmax]:
+        serial = partial(preprocess_batch, packed, settings, lengths)
+        parallel = partial(preprocess_batch, packed, settings, lengths, parallel=True)
+        loop = partial(reference.preprocess_batch, windows, settings)
+        expected, _ = loop()  # (B, M, F)
+        # The untimed first calls also start Numba's thread pool.
+        error = max(float(np.abs(run()[0] - expected).max()) for run in (serial, parallel))
+        kernel_times, parallel_times, reference_times = (times_ms(run, repeat) for run in (serial, parallel, loop))
+        results.append({
+            "norm": settings.norm,
+            "padding": settings.padding,
+            "features": settings.n_features,
+            "kernel_ms": min(kernel_times),
+            "kernel_median_ms": statistics.median(kernel_times),
+            "kernel_parallel_ms": min(parallel_times),
+            "kernel_parallel_median_ms": statistics.median(parallel_times),
+            "reference_ms": min(reference_times),
+            "reference_median_ms": statistics.median(reference_times),
+            "ratio": min(reference_times) / min(kernel_times),
+            "ratio_parallel": min(reference_times) / min(parallel_times),
+            "max_abs_error": error,
+        })
     return {
         "benchmark": "kernels",
         "batch": batch,
@@ -93,12 +99,12 @@ def format_text(result: dict[str, Any]) -> str:
         f"{result['lengths'][1]} frames; best of {result['repeat']} runs (median), ms",
         f"compile or cache load: {result['compile_s']:.3f} s; "
         f"parallel: {result['threads']} Numba threads ({result['threading_layer']})",
-        f"{'padding':<10} {'norm':<9} {'kernel':>16} {'parallel':>16} {'reference':>18} "
+        f"{'padding':<10} {'norm':<9} {'F':>4} {'kernel':>16} {'parallel':>16} {'reference':>18} "
         f"{'ratio':>7} {'parallel':>9}",
     ]
     for row in result["results"]:
         lines.append(
-            f"{row['padding']:<10} {row['norm']:<9} "
+            f"{row['padding']:<10} {row['norm']:<9} {row['features']:>4} "
             f"{row['kernel_ms']:>7.3f} ({row['kernel_median_ms']:>6.3f}) "
             f"{row['kernel_parallel_ms']:>7.3f} ({row['kernel_parallel_median_ms']:>6.3f}) "
             f"{row['reference_ms']:>8.2f} ({row['reference_median_ms']:>7.2f}) "

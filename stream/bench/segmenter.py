@@ -32,6 +32,7 @@ import numpy as np
 
 from skillstream.config import load_config
 from skillstream.config.schema import SegmenterSettings
+from skillstream.models.openset import OpenSetOptions
 from skillstream.models.synth.routine import Segment, generate_routine
 from skillstream.stream.core.matching import SegmentMatch, match_segments
 from skillstream.stream.core.segmenter import SegmentEnd, Segmenter
@@ -52,13 +53,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classify", action=argparse.BooleanOptionalAction, default=True,
                         help="classify the closed segments with the shipped model (default: on)")
     parser.add_argument("--config", default=None, metavar="FILE",
-                        help="a configuration file whose [segmenter] keys and model.threshold replace the defaults")
+                        help="a configuration file whose [segmenter] keys, model.threshold and [openset] replace "
+                             "the defaults")
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     config = load_config(args.config)
     return bench_segmenter(config.segmenter, routines=args.routines, seconds=args.seconds, seed=args.seed,
-                           classify=args.classify, repeat=args.repeat, threshold=config.model.threshold_override)
+                           classify=args.classify, repeat=args.repeat,
+                           options=config.openset.options(config.model.threshold_override))
 
 
 def segment_stream(settings: SegmenterSettings, keypoints: np.ndarray,
@@ -87,13 +90,13 @@ def boundary_errors(match: SegmentMatch, predicted: list[tuple[str, int, int]],
 
 def bench_segmenter(settings: SegmenterSettings, routines: int = 3, seconds: float = 300.0, seed: int = 0,
                     classify: bool = True, repeat: int = DEFAULT_REPEAT,
-                    threshold: float | None = None) -> dict[str, Any]:
+                    options: OpenSetOptions = OpenSetOptions()) -> dict[str, Any]:
     """Measure as the module says; returns the JSON-ready report (see `format_text`).
-    `threshold`: the classifier's open-set threshold (None: the checkpoint's)."""
+    `options`: the classifier's open-set options (the server's, from the configuration)."""
     classifier = None
     if classify:
         from skillstream.models.inference import DEFAULT_MODEL, Classifier  # torch: only when classifying
-        classifier = Classifier.load(DEFAULT_MODEL, threads=2, threshold=threshold)
+        classifier = Classifier.load(DEFAULT_MODEL, threads=2, options=options)
     totals: Counter[str] = Counter()
     errors, skill_errors, latencies, push_us, worst_us, classify_ms = [], [], [], [], [], []
     missed: Counter[str] = Counter()

@@ -3,10 +3,14 @@
 DATA is `DATASET/<label>/<clip>`; a `background` label holds non-skill
 clips and becomes the background class. Validation is --val-data, or a
 stratified, seeded share (--val-fraction) of each class of DATA. The best
-epoch (validation accuracy, ties to the lower validation loss) is saved to
-MODEL.pt with its preprocessing settings and open-set threshold; --report
-writes metrics.json, confusion.png and loss.png. The work is in
-`models.training`; docs/classifier.md describes it.
+epoch (validation accuracy, ties to the lower validation loss), the open-set
+threshold and the out-of-distribution detector's limit are chosen on it;
+with --refit (the default architecture's default, when the validation share
+comes from DATA) a new network then trains on all of DATA for the best
+epoch's count of epochs and is the one saved. MODEL.pt carries its
+preprocessing settings, threshold and detector; --report writes
+metrics.json, confusion.png and loss.png. The work is in `models.training`;
+docs/classifier.md describes it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,11 @@ from . import CommandError
 def register(subparsers: argparse._SubParsersAction) -> None:
     defaults = "\n".join(f"  --arch {arch}: {values['norm']} normalisation, padding {values['padding']}, "
                          f"confidence {'on' if values['confidence'] else 'off'}, "
-                         f"augmentation {'on' if values['augment'] else 'off'}"
+                         f"distances {'on' if values['distances'] else 'off'}, motion strides "
+                         f"{', '.join(map(str, values['motion'])) or 'none'}, "
+                         f"augmentation {'on' if values['augment'] else 'off'}, {values['epochs']} epochs of batches "
+                         f"of {values['batch_size']}, learning rate {values['schedule'].replace('_', ' ')}, weight decay "
+                         f"{values['weight_decay']:g}, refit {'on' if values['refit'] else 'off'}"
                          for arch, values in ARCH_DEFAULTS.items())
     parser = subparsers.add_parser(
         "train", help="train the skill classifier on a keypoint dataset",
@@ -55,8 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="keypoint augmentation: crop, speed, mirror, view, jitter, dropped points "
                              "(default: per --arch)")
-    parser.add_argument("--epochs", type=positive_int, default=100, metavar="N", help="(default: %(default)s)")
-    parser.add_argument("--batch-size", type=positive_int, default=120, metavar="B", help="(default: %(default)s)")
+    parser.add_argument("--epochs", type=positive_int, default=None, metavar="N", help="(default: per --arch)")
+    parser.add_argument("--batch-size", type=positive_int, default=None, metavar="B", help="(default: per --arch)")
+    parser.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
+                        help="after choosing on the validation share, train again on all of --data (default: per "
+                             "--arch; off with --val-data, whose clips are never trained on)")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, metavar="S",
                         help="seed of the split, the initial weights, the batches and the augmentation "
@@ -77,11 +88,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.refit and args.val_data is not None:
+        raise CommandError("--refit trains on the validation clips: it takes a validation share of --data, "
+                           "not --val-data")
     try:
         config = TrainConfig.for_arch(
             args.arch, norm=args.norm, padding=args.padding, confidence=args.confidence, augment=args.augment,
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-            val_fraction=args.val_fraction, max_accuracy_loss=args.max_accuracy_loss)
+            val_fraction=args.val_fraction, max_accuracy_loss=args.max_accuracy_loss,
+            refit=False if args.val_data is not None else args.refit)
     except ValueError as error:
         raise CommandError(str(error)) from None
     warm_up()
@@ -100,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"train: {len(train_clips)} training and {len(val_clips)} validation clips; {config.arch} network, "
           f"{config.preprocess.norm} normalisation, padding {config.preprocess.padding}, confidence "
           f"{'on' if config.preprocess.confidence else 'off'}, augmentation {'on' if config.augment else 'off'}, "
-          f"{config.epochs} epochs of batches of {config.batch_size}")
+          f"{config.epochs} epochs of batches of {config.batch_size}{', then a refit on all of them' if config.refit else ''}")
     sys.stdout.flush()
     # The bar goes to stderr and hides itself when that is not a terminal; the epoch lines go to stdout.
     progress = Progress(bar=lambda total, desc: tqdm(total=total, desc=desc, leave=False, disable=None),
@@ -116,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     fpr = metrics["open_set_fpr"]
     print(f"train: best epoch {result.best_epoch}: validation accuracy {metrics['accuracy']:.3f} "
           f"(n = {metrics['n']}); open-set threshold {checkpoint.threshold:.3f}, non-skill windows reported "
-          f"as a skill: {'-' if fpr is None else f'{fpr:.3f}'}; {metrics['seconds_per_epoch']:.1f} s per epoch")
+          f"as a skill: {'-' if fpr is None else f'{fpr:.3f}'}; out-of-distribution limit "
+          f"{metrics['ood_limit']:.2f}; {metrics['seconds_per_epoch']:.1f} s per epoch")
     if args.report is not None:
         write_report(args.report, metrics, title=f"{config.arch} network, {Path(args.data).name}")
         print(f"train: report in {args.report}")

@@ -66,9 +66,9 @@ class Server:
     ends that stream only."""
 
     def __init__(self, config: Config, classifier: Classifier | None = None) -> None:
-        """`classifier`: an already loaded one whose checkpoint and threshold
-        are served (tests share one); default: load `model.path` with
-        `model.threshold`. Either runs in the worker `model.worker` says."""
+        """`classifier`: an already loaded one whose checkpoint is served (tests
+        share one); default: load `model.path`. Either is served under
+        `model.threshold` and `[openset]`, in the worker `model.worker` says."""
         self.config = config
         self.hub = Hub()
         self.streams: dict[str, StreamPipeline] = {}
@@ -96,10 +96,11 @@ class Server:
         model = self.config.model
         if self._classifier is None:
             path = Path(model.path) if model.path else DEFAULT_MODEL
-            checkpoint, threshold = await asyncio.to_thread(load_checkpoint, path), model.threshold_override
+            checkpoint = await asyncio.to_thread(load_checkpoint, path)
         else:
-            checkpoint, threshold = self._classifier.checkpoint, self._classifier.threshold
-        self.classifier = ClassifierService(checkpoint, threshold, model.threads, model.max_batch, model.worker)
+            checkpoint = self._classifier.checkpoint
+        options = self.config.openset.options(model.threshold_override)
+        self.classifier = ClassifierService(checkpoint, options, model.threads, model.max_batch, model.worker)
         await self.classifier.startup()
         if self.config.pose.backend == "openpose":
             await self.pose_service()  # fail at start-up, with the build instructions, not on the first frame

@@ -48,6 +48,7 @@ import numpy as np
 from skillstream.config import ModelSettings
 from skillstream.models.checkpoint import Checkpoint
 from skillstream.models.inference import Classifier, ClassifyTimings, Prediction
+from skillstream.models.openset import OpenSetOptions
 
 from .stages import StageTimer
 
@@ -71,8 +72,8 @@ def _classify(classifier: Classifier, windows: list[np.ndarray]) -> Answer:
     return predictions, timings.preprocess_s, timings.network_s
 
 
-def _start_thread_worker(checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
-    _thread_worker.classifier = Classifier(checkpoint, threads=threads, threshold=threshold)
+def _start_thread_worker(checkpoint: Checkpoint, threads: int | None, options: OpenSetOptions) -> None:
+    _thread_worker.classifier = Classifier(checkpoint, threads=threads, options=options)
 
 
 def _classify_in_thread(windows: list[np.ndarray]) -> Answer:
@@ -83,9 +84,9 @@ class _ThreadWorker:
     """The network in one thread of the server process. `start` returns once
     the thread has loaded and warmed up the network."""
 
-    def __init__(self, checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
+    def __init__(self, checkpoint: Checkpoint, threads: int | None, options: OpenSetOptions) -> None:
         self._executor = ThreadPoolExecutor(1, "classifier", initializer=_start_thread_worker,
-                                            initargs=(checkpoint, threads, threshold))
+                                            initargs=(checkpoint, threads, options))
 
     usable = True  # a thread does not die under its batch
 
@@ -109,14 +110,14 @@ def _error_reply(error: Exception) -> bytes:
 
 
 def _serve_in_process(connection: socket.socket, checkpoint: Checkpoint, threads: int | None,
-                      threshold: float | None) -> None:
+                      options: OpenSetOptions) -> None:
     """The worker process: answer each batch read from `connection` until the
     server closes it. A network that cannot be loaded is the answer to every
     batch (the server's start-up names it)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     try:
-        classifier, failure = Classifier(checkpoint, threads=threads, threshold=threshold), None
+        classifier, failure = Classifier(checkpoint, threads=threads, options=options), None
     except Exception as error:
         classifier, failure = None, error
     with connection, connection.makefile("rwb") as stream:
@@ -147,8 +148,8 @@ class _ProcessWorker:
     and reading its whole answer (cancelled) leaves the worker `usable`
     False: its next answer would be the old batch's."""
 
-    def __init__(self, checkpoint: Checkpoint, threads: int | None, threshold: float | None) -> None:
-        self._args = (checkpoint, threads, threshold)
+    def __init__(self, checkpoint: Checkpoint, threads: int | None, options: OpenSetOptions) -> None:
+        self._args = (checkpoint, threads, options)
         self._process: multiprocessing.process.BaseProcess | None = None
         self._socket: socket.socket | None = None
         self._reader: asyncio.StreamReader | None = None
@@ -200,19 +201,19 @@ class _ProcessWorker:
 
 
 class ClassifierService:
-    """Serves `checkpoint` with `threshold` (None: the checkpoint's) and
+    """Serves `checkpoint` under the open-set `options` with
     `threads` torch threads, from a worker of kind `worker` (see the
     module's docstring). Lifecycle: `await startup()` (returns when the
     worker has loaded the network), `submit`, `await shutdown()`."""
 
-    def __init__(self, checkpoint: Checkpoint, threshold: float | None, threads: int | None, max_batch: int,
+    def __init__(self, checkpoint: Checkpoint, options: OpenSetOptions, threads: int | None, max_batch: int,
                  worker: str) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         if worker not in WORKERS:
             raise ValueError(f"worker must be one of {WORKERS}, got {worker!r}")
         self.checkpoint = checkpoint
-        self.threshold = threshold
+        self.options = options
         self.threads = threads
         self.max_batch = max_batch
         self.worker = worker
@@ -234,7 +235,7 @@ class ClassifierService:
         """Start a worker and wait until it has loaded and warmed up the network
         (its reason when it cannot: then no worker is kept)."""
         kind = _ThreadWorker if self.worker == "thread" else _ProcessWorker
-        worker = kind(self.checkpoint, self.threads, self.threshold)
+        worker = kind(self.checkpoint, self.threads, self.options)
         try:
             await worker.start()
         except BaseException:

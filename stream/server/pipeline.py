@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 PENDING_SEGMENTS = 16  # closed segments of one stream waiting for the classifier; more holds the stream back
 RATE_WINDOW_S = 2.0    # frame rates in `status` are measured over this many recent seconds
+# What a no_skill segment_end carries of its prediction.
+NO_SKILL_FIELDS = ("reason", "label", "confidence", "ood_distance", "ood_limit", "gates")
 
 
 @dataclass
@@ -177,7 +179,10 @@ class StreamPipeline:
                     "skill", self.id, **prediction.to_dict(), **span, cut=segment.reason,
                     latency_ms=round((time.monotonic() - pending.closed_at) * 1e3, 2)))
             else:
-                self._publish(server_message("segment_end", self.id, outcome="no_skill", **span))
+                # Why it is no skill, and how far each check was from its limit (an operator tunes [openset]).
+                answer = prediction.to_dict()
+                self._publish(server_message("segment_end", self.id, outcome="no_skill", **span,
+                                             **{key: answer[key] for key in NO_SKILL_FIELDS}))
 
     # -- publishing and state -----------------------------------------------------------
     def _publish(self, message: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from skillstream.models.checkpoint import (
     FORMAT, FORMAT_VERSION, Checkpoint, CheckpointError, load_checkpoint, save_checkpoint,
 )
 from skillstream.models.network import build_network
+from skillstream.models.openset import EmbeddingDetector, fit_statistics
 from skillstream.models.preprocess import PreprocessSettings, preprocess_batch
 
 CLASSES = ("cartwheel", "split_leap", "background")
@@ -60,9 +61,40 @@ def test_the_file_is_plain_data_for_weights_only_loading(tmp_path: Path) -> None
     payload = torch.load(tmp_path / "m.pt", weights_only=True)
     assert payload["format"] == FORMAT and payload["format_version"] == FORMAT_VERSION
     assert payload["preprocess"] == {"max_timesteps": 40, "norm": "keypoint", "padding": "corrected",
-                                     "confidence": True}
+                                     "confidence": True, "distances": False, "motion": []}
     assert set(payload) == {"format", "format_version", "arch", "network_args", "state_dict", "classes",
-                            "background", "threshold", "preprocess", "training", "metrics", "seed"}
+                            "background", "threshold", "preprocess", "training", "metrics", "seed", "ood"}
+    assert payload["ood"] is None
+
+
+def detector(dims: int = 256, classes: int = 3) -> EmbeddingDetector:
+    rng = np.random.default_rng(1)
+    means, precision = fit_statistics(rng.normal(size=(60, dims)), rng.integers(0, classes, 60), classes)
+    return EmbeddingDetector(means, precision, limit=12.5, accuracy_loss=0.01)
+
+
+def test_the_detector_round_trips(tmp_path: Path) -> None:
+    original = make_checkpoint(detector=detector())
+    save_checkpoint(original, tmp_path / "m.pt")
+    loaded = load_checkpoint(tmp_path / "m.pt").detector
+    assert loaded.limit == 12.5 and loaded.accuracy_loss == 0.01
+    assert np.array_equal(loaded.means, original.detector.means)
+    assert np.array_equal(loaded.precision, original.detector.precision)
+    with pytest.raises(ValueError, match="ood: the detector has means of 4 classes, the network 3"):
+        make_checkpoint(detector=detector(classes=4))
+
+
+def test_a_version_1_file_loads_as_it_was_trained(tmp_path: Path) -> None:
+    """Before the detector and the body features: no `ood` field, four preprocessing fields.
+    It loads without a detector and with the preprocessing it was trained with."""
+    def as_version_1(payload: dict) -> None:
+        payload["format_version"] = 1
+        del payload["ood"], payload["preprocess"]["distances"], payload["preprocess"]["motion"]
+
+    path = rewrite(tmp_path, as_version_1)
+    loaded = load_checkpoint(path)
+    assert loaded.detector is None and loaded.preprocess == make_checkpoint().preprocess
+    assert torch.equal(probabilities(loaded, windows()), probabilities(make_checkpoint(), windows()))
 
 
 def rewrite(tmp_path: Path, change) -> Path:
@@ -86,6 +118,9 @@ def rewrite(tmp_path: Path, change) -> Path:
     (lambda p: p["state_dict"].pop("head.3.bias"), "state_dict", "does not fit the 'default' network"),
     (lambda p: p["preprocess"].pop("norm"), "preprocess", "norm: missing"),
     (lambda p: p["preprocess"].update(norm="frame"), "preprocess", "norm: must be one of"),
+    (lambda p: p.pop("ood"), "ood", "missing"),
+    (lambda p: p.update(ood=[1]), "ood", "expected a dict or None, got list"),
+    (lambda p: p.update(ood={"means": torch.zeros(3, 4)}), "ood", "precision: missing"),
 ])
 def test_bad_fields_are_named(tmp_path: Path, change, where: str, reason: str) -> None:
     path = rewrite(tmp_path, change)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,9 @@ import torch
 
 from skillstream.models import inference
 from skillstream.models.checkpoint import Checkpoint, save_checkpoint
-from skillstream.models.inference import Classifier, Prediction, open_set_decisions
+from skillstream.models.inference import Classifier, Prediction
+from skillstream.models.openset import (EmbeddingDetector, GateSettings, OpenSetOptions, fit_statistics,
+                                        open_set_decisions)
 from skillstream.models.keypoints.clip import KeypointDataError
 from skillstream.models.network import build_network
 from skillstream.models.preprocess import PreprocessSettings, preprocess_batch
@@ -107,11 +110,44 @@ def test_load_sets_threads_and_bad_windows_are_named(checkpoint: Checkpoint, tmp
 
 def test_threshold_overrides_the_checkpoints(checkpoint: Checkpoint) -> None:
     batch = windows(12, seed=2)
-    strict, lenient = Classifier(checkpoint, threshold=1.0), Classifier(checkpoint, threshold=0.0)
+    strict = Classifier(checkpoint, options=OpenSetOptions(threshold=1.0))
+    lenient = Classifier(checkpoint, options=OpenSetOptions(threshold=0.0))
     assert strict.threshold == 1.0 and Classifier(checkpoint).threshold == checkpoint.threshold
     probabilities = strict.probabilities(batch)
     _, _, expected = open_set_decisions(probabilities, 3, 0.0)
     assert [p.is_skill for p in lenient.classify(batch)] == list(expected)
-    assert not any(p.is_skill for p in strict.classify(batch) if p.confidence < 1.0)
+    assert all(p.reason == "below_threshold" for p in strict.classify(batch) if p.confidence < 1.0 and
+               p.top[0][0] != "background")
     with pytest.raises(ValueError, match="threshold"):
-        Classifier(checkpoint, threshold=1.5)
+        OpenSetOptions(threshold=1.5)
+
+
+def test_the_detector_and_the_gates_take_part(checkpoint: Checkpoint) -> None:
+    """A checkpoint's detector rejects what lies far from its class means; the caller's gates
+    reject what lacks a criterion; each prediction carries its reason and measures."""
+    batch = windows(12, seed=2)
+    plain = Classifier(checkpoint, options=OpenSetOptions(threshold=0.0))
+    probabilities, embeddings = plain.outputs(batch)
+    skills = [p for p in plain.classify(batch)]
+    assert all(p.distance is None and p.gates == {} for p in skills)
+    best = np.array([CLASSES.index(p.label) for p in skills])
+    means, precision = fit_statistics(embeddings, best, len(CLASSES))
+    near = EmbeddingDetector(means, precision, limit=1e6)
+    far = EmbeddingDetector(means + 100.0, precision, limit=1.0)  # every mean moved away
+    accepted = [p.is_skill for p in skills]
+    with_near = Classifier(dataclasses.replace(checkpoint, detector=near), options=OpenSetOptions(threshold=0.0))
+    assert [p.is_skill for p in with_near.classify(batch)] == accepted
+    distances = near.distances(embeddings, best)
+    assert [p.distance for p in with_near.classify(batch)] == pytest.approx(distances.tolist(), rel=1e-5)
+    with_far = Classifier(dataclasses.replace(checkpoint, detector=far), options=OpenSetOptions(threshold=0.0))
+    assert {p.reason for p in with_far.classify(batch) if p.top[0][0] != "background"} == {"out_of_distribution"}
+    ignoring = Classifier(dataclasses.replace(checkpoint, detector=far),
+                          options=OpenSetOptions(threshold=0.0, ood_margin=None))
+    assert [p.is_skill for p in ignoring.classify(batch)] == accepted
+    gated = Classifier(checkpoint, options=OpenSetOptions(threshold=0.0, gates=GateSettings(
+        skills={label: ("inversion",) for label in CLASSES}, inversion_deg=180.0)))
+    for prediction in gated.classify(batch):
+        assert set(prediction.gates) == {"inversion"}
+        if prediction.top[0][0] != "background":
+            assert prediction.reason == "gate:inversion"  # random points are never upside down to the degree
+        assert prediction.to_dict()["reason"] == prediction.reason

@@ -1,25 +1,33 @@
 """The public functions (Numba kernels behind them) against the NumPy reference, and their input checks.
 
-The kernels do the reference's float32 operations in the same order, so the
-results are compared for equality, not closeness.
+The min-max kernels do the reference's float32 operations in the same
+order, so their results are compared for equality, not closeness. The body
+features sum in float64 in a different order from NumPy's: they agree to
+within float32 rounding (BODY_TOLERANCE, in units of the body scale).
 """
 
 import itertools
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skillstream.models.keypoints.clip import KeypointDataError
 from skillstream.models.preprocess import (NORMS, PADDINGS, PreprocessSettings, pack_windows, preprocess_batch,
                                            preprocess_window, reference, warm_up)
 
 ALL_SETTINGS = [PreprocessSettings(max_timesteps=m, norm=n, padding=p, confidence=c)
-                for m, n, p, c in itertools.product((281, 40, 1), NORMS, PADDINGS, (False, True))]
+                for m, n, p, c in itertools.product((281, 40, 1), ("keypoint", "timestep"), PADDINGS, (False, True))]
+BODY_SETTINGS = [PreprocessSettings(max_timesteps=m, norm="body", confidence=c, distances=d, motion=k)
+                 for m, c, d, k in itertools.product((281, 40, 1), (False, True), (False, True), ((), (1, 2), (3,)))]
+BODY_TOLERANCE = 2e-5
+assert set(NORMS) == {"keypoint", "timestep", "body"}
 
 
 def settings_id(settings: PreprocessSettings) -> str:
-    return f"{settings.max_timesteps}-{settings.norm}-{settings.padding}-{'c' if settings.confidence else 'xy'}"
+    extra = f"-d{int(settings.distances)}-m{''.join(map(str, settings.motion))}" if settings.norm == "body" else ""
+    return (f"{settings.max_timesteps}-{settings.norm}-{settings.padding}-{'c' if settings.confidence else 'xy'}"
+            f"{extra}")
 
 
 def random_window(rng: np.random.Generator, length: int) -> np.ndarray:
@@ -58,6 +66,18 @@ def test_batch_kernels_equal_reference(settings, windows):
         assert features.shape == (len(windows), settings.max_timesteps, settings.n_features)
         assert_array_equal(features, expected_features)
         assert_array_equal(masks, expected_masks)
+
+
+@pytest.mark.parametrize("settings", BODY_SETTINGS, ids=settings_id)
+def test_body_kernels_match_reference(settings, windows):
+    expected_features, expected_masks = reference.preprocess_batch(windows, settings)
+    for parallel in (False, True):
+        features, masks = preprocess_batch(windows, settings, parallel=parallel)
+        assert features.shape == (len(windows), settings.max_timesteps, settings.n_features)
+        assert_allclose(features, expected_features, rtol=0, atol=BODY_TOLERANCE)
+        assert_array_equal(masks, expected_masks)
+    for window, expected in zip(windows, expected_features):
+        assert_allclose(preprocess_window(window, settings)[0], expected, rtol=0, atol=BODY_TOLERANCE)
 
 
 @pytest.mark.parametrize("settings", [s for s in ALL_SETTINGS if s.max_timesteps == 40], ids=settings_id)
@@ -198,6 +218,7 @@ def test_kernels_compile_once_with_their_declared_signatures(windows):
 
     preprocess_window(windows[3].astype(np.float64)[::-1], PreprocessSettings(confidence=True))
     preprocess_batch(windows[:4], PreprocessSettings(padding="paper"), parallel=True)
+    preprocess_batch(windows[:4], PreprocessSettings(norm="body", distances=True, motion=(1, 2)), parallel=True)
     for name in dir(kernels):
         kernel = getattr(kernels, name)
         if hasattr(kernel, "signatures"):

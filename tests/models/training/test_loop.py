@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
 from skillstream.models.inference import Classifier
+from skillstream.models.openset import OpenSetOptions
 from skillstream.models.keypoints.clip import KeypointDataError
 from skillstream.models.training import AugmentSettings, Progress, TrainConfig, train
 
@@ -19,9 +22,18 @@ def test_for_arch_fills_in_each_architectures_defaults() -> None:
     assert (settings.norm, settings.padding, settings.confidence) == ("timestep", "paper", False)
     assert paper.augment is None and paper.grad_clip is None
     assert (paper.batch_size, paper.lr, paper.preprocess.max_timesteps) == (120, 1e-3, 281)
+    assert (paper.weight_decay, paper.schedule, paper.refit, paper.epochs) == (0.0, "constant", False, 100)
     default = TrainConfig.for_arch("default")
-    assert (default.preprocess.padding, default.preprocess.confidence) == ("corrected", True)
+    settings = default.preprocess
+    assert (settings.norm, settings.padding, settings.confidence) == ("body", "corrected", True)
+    assert (settings.distances, settings.motion) == (True, (1, 2))
+    assert default.network == {"frame_velocity": False, "label_smoothing": 0.1}
+    assert (default.batch_size, default.epochs, default.schedule, default.refit) == (32, 200, "one_cycle", True)
     assert default.augment == AugmentSettings() and default.grad_clip == 1.0
+    # The min-max norms have no body features, and the network makes its own frame differences.
+    minmax = TrainConfig.for_arch("default", norm="timestep")
+    assert (minmax.preprocess.distances, minmax.preprocess.motion) == (False, ())
+    assert minmax.network == {"label_smoothing": 0.1}
     custom = TrainConfig.for_arch("paper", norm="keypoint", confidence=True, augment=True, epochs=3, grad_clip=2.0)
     assert (custom.preprocess.norm, custom.preprocess.confidence, custom.epochs) == ("keypoint", True, 3)
     assert custom.augment == AugmentSettings() and custom.grad_clip == 2.0
@@ -35,6 +47,9 @@ def test_for_arch_fills_in_each_architectures_defaults() -> None:
     ("paper", {"lr": -1.0}, "lr: expected a positive number"),
     ("paper", {"val_fraction": 1.0}, "val_fraction"),
     ("paper", {"norm": "frame"}, "norm: must be one of"),
+    ("paper", {"schedule": "cosine"}, "schedule: expected one of"),
+    ("default", {"network": {"lstm_units": 0}}, "lstm_units: expected a positive integer"),
+    ("default", {"network": {"depth": 3}}, "unknown depth"),
 ])
 def test_bad_configs_are_refused(arch: str, fields: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -45,7 +60,7 @@ def test_training_learns_the_toy_poses_and_keeps_the_best_epoch() -> None:
     # The default pipeline as it is (confidence channel, augmentation); the network sits on a
     # plateau for about a hundred steps before it learns, hence 20 short epochs.
     train_clips, val_clips = toy_clips(30, seed=0), toy_clips(8, seed=1)
-    config = TrainConfig.for_arch("default", epochs=20, batch_size=10, lr=3e-3, seed=1)
+    config = TrainConfig.for_arch("default", epochs=20, batch_size=10, lr=3e-3, seed=1, refit=False)
     lines: list[str] = []
     result = train(train_clips, val_clips, config, Progress(log=lines.append))
     history = result.history
@@ -66,6 +81,41 @@ def test_training_learns_the_toy_poses_and_keeps_the_best_epoch() -> None:
     classifier = Classifier(checkpoint)
     predicted = classifier.probabilities([clip.keypoints for clip in val_clips]).argmax(axis=1)
     assert np.mean(np.array(checkpoint.classes)[predicted] == [clip.label for clip in val_clips]) == metrics["accuracy"]
+
+
+def test_the_refit_trains_on_all_clips_for_the_best_epochs_count() -> None:
+    train_clips, val_clips = toy_clips(20, seed=0), toy_clips(6, seed=1)
+    config = TrainConfig.for_arch("default", epochs=12, batch_size=10, lr=3e-3, seed=1)
+    lines: list[str] = []
+    result = train(train_clips, val_clips, config, Progress(log=lines.append))
+    refit_lines = [line for line in lines if line.startswith("refit")]
+    assert len(refit_lines) == result.best_epoch and refit_lines[-1].startswith(
+        f"refit {result.best_epoch:>3}/{result.best_epoch}")
+    selected = train(train_clips, val_clips, dataclasses.replace(config, refit=False))
+    # Another network (it saw the validation clips too), the same validation figures and threshold.
+    assert result.metrics["accuracy"] == selected.metrics["accuracy"] and result.metrics["refit"]
+    assert result.checkpoint.threshold == selected.checkpoint.threshold
+    assert not torch.equal(result.checkpoint.network.head[0].weight, selected.checkpoint.network.head[0].weight)
+    detector = result.checkpoint.detector
+    assert detector is not None and detector.means.shape == (3, result.checkpoint.network.args.lstm_units * 4)
+    # The refit network tells the validation clips apart too.
+    classifier = Classifier(result.checkpoint)
+    predicted = classifier.probabilities([clip.keypoints for clip in val_clips]).argmax(axis=1)
+    assert np.mean(np.array(result.checkpoint.classes)[predicted] == [clip.label for clip in val_clips]) >= 0.9
+
+
+def test_the_detector_limit_is_calibrated_on_validation() -> None:
+    train_clips, val_clips = toy_clips(20, seed=0), toy_clips(6, seed=1)
+    config = TrainConfig.for_arch("default", epochs=12, batch_size=10, lr=3e-3, seed=1, refit=False)
+    result = train(train_clips, val_clips, config)
+    classifier = Classifier(result.checkpoint, options=OpenSetOptions(threshold=0.0))
+    predictions = classifier.classify([clip.keypoints for clip in val_clips])
+    correct = [p for p, clip in zip(predictions, val_clips) if clip.label != "background" and p.label == clip.label
+               and p.top[0][0] == clip.label]
+    # At most 1% of the correct validation skill windows lie beyond the limit: here, none.
+    assert correct and all(p.distance <= result.checkpoint.detector.limit for p in correct)
+    assert max(p.distance for p in correct) == pytest.approx(result.checkpoint.detector.limit, rel=1e-4)
+    assert result.metrics["ood_limit"] == result.checkpoint.detector.limit
 
 
 def test_training_is_deterministic_for_a_seed() -> None:

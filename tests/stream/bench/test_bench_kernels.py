@@ -19,10 +19,14 @@ def test_random_windows_follow_the_documented_shape():
 def test_bench_kernels_reports_every_setting():
     result = bench.bench_kernels(batch=3, repeat=2, seed=1)
     assert result["batch"] == 3 and result["repeat"] == 2 and result["compile_s"] >= 0
-    assert [(row["padding"], row["norm"]) for row in result["results"]] == [
-        ("corrected", "keypoint"), ("corrected", "timestep"), ("paper", "keypoint"), ("paper", "timestep")]
-    for row in result["results"]:
+    assert [(row["padding"], row["norm"], row["features"]) for row in result["results"]] == [
+        ("corrected", "body", 282), ("corrected", "keypoint", 50), ("corrected", "timestep", 50),
+        ("paper", "keypoint", 50), ("paper", "timestep", 50)]
+    body, *minmax = result["results"]
+    assert body["max_abs_error"] < 1e-4  # float32 rounding
+    for row in minmax:
         assert row["max_abs_error"] == 0
+    for row in result["results"]:
         assert row["kernel_ms"] > 0 and row["reference_ms"] > 0 and row["ratio"] > 0
     text = bench.format_text(result)
-    assert "batch of 3 windows" in text and len(text.splitlines()) == 3 + 4
+    assert "batch of 3 windows" in text and len(text.splitlines()) == 3 + 5

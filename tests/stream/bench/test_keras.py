@@ -34,7 +34,7 @@ def test_a_tiny_run_reports_every_figure(capsys: pytest.CaptureFixture[str]) -> 
     # Each class of 2 clips gives one to the test set.
     assert (result["n_train"], result["n_test"], result["batch_size"]) == (10, 10, 120)
     assert result["paper_preprocess"] == {"max_timesteps": 281, "norm": "timestep", "padding": "paper",
-                                          "confidence": False}
+                                          "confidence": False, "distances": False, "motion": []}
     models = result["models"]
     assert list(models) == ["keras-paper", "paper", "default"]
     assert models["keras-paper"]["params"] == models["paper"]["params"] == 39_050

@@ -21,9 +21,9 @@ def test_kernels_json(capsys):
     assert {"batch", "compile_s", "results", "threads", "repeat", "seed"} <= result.keys()
     assert (result["batch"], result["repeat"], result["seed"]) == (4, 2, 5)
     assert result["threads"] >= 1 and result["compile_s"] >= 0
-    assert len(result["results"]) == 4
+    assert len(result["results"]) == 5
     for row in result["results"]:
-        assert row["norm"] in ("keypoint", "timestep") and row["padding"] in ("paper", "corrected")
+        assert row["norm"] in ("body", "keypoint", "timestep") and row["padding"] in ("paper", "corrected")
         for key in ("kernel_ms", "kernel_median_ms", "kernel_parallel_ms", "reference_ms", "ratio"):
             assert row[key] > 0, key
 

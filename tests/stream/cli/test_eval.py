@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skillstream.models.inference import Classifier, open_set_decisions
+from skillstream.models.inference import Classifier
+from skillstream.models.openset import open_set_decisions
 from skillstream.models.keypoints.dataset import load_dataset
 from tests.models.training.toydata import write_toy_checkpoint, write_toy_dataset
 

@@ -32,15 +32,20 @@ def test_a_short_default_run_saves_a_checkpoint_and_a_report(run_train, toy_data
     assert status == 0, err
     assert torch.get_num_threads() == 1
     lines = out.splitlines()
-    assert lines[0] == ("train: 12 training and 3 validation clips; default network, timestep normalisation, "
-                        "padding corrected, confidence on, augmentation on, 2 epochs of batches of 4")
+    assert lines[0] == ("train: 12 training and 3 validation clips; default network, body normalisation, "
+                        "padding corrected, confidence on, augmentation on, 2 epochs of batches of 4, "
+                        "then a refit on all of them")
     assert lines[1].startswith("epoch   1/2  train loss ") and lines[2].startswith("epoch   2/2  train loss ")
-    assert lines[3].startswith("train: best epoch ") and "validation accuracy" in lines[3]
+    best = int(lines[-3].split()[3].rstrip(":"))  # "train: best epoch N: ..."
+    assert [line.split()[1] for line in lines[3:3 + best]] == [f"{k}/{best}" for k in range(1, best + 1)]  # refit
+    assert lines[-3].startswith("train: best epoch ") and "validation accuracy" in lines[-3]
+    assert "out-of-distribution limit" in lines[-3]
     assert lines[-2:] == [f"train: report in {tmp_path / 'report'}", f"train: saved {tmp_path / 'm.pt'}"]
     checkpoint = load_checkpoint(tmp_path / "m.pt")
     assert checkpoint.classes == ("arms_up", "wave", "background") and checkpoint.background == "background"
     assert checkpoint.training["data"] == str(toy_data) and checkpoint.training["val_data"] is None
-    assert checkpoint.training["batch_size"] == 4 and checkpoint.seed == 3
+    assert checkpoint.training["batch_size"] == 4 and checkpoint.seed == 3 and checkpoint.training["refit"]
+    assert checkpoint.detector is not None
     metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert metrics["n"] == 3 and np.sum(metrics["confusion"]) == 3 and len(metrics["train_loss"]) == 2
     assert metrics["accuracy"] == checkpoint.metrics["accuracy"]
@@ -56,7 +61,12 @@ def test_paper_arch_with_validation_data_and_overrides(run_train, toy_data: Path
                           "padding paper, confidence on, augmentation off, 1 epochs")
     checkpoint = load_checkpoint(tmp_path / "p.pt")
     assert checkpoint.network.arch == "paper" and checkpoint.preprocess.n_features == 75
-    assert checkpoint.training["val_data"] == str(val)
+    assert checkpoint.training["val_data"] == str(val) and not checkpoint.training["refit"]
+
+
+def test_refit_is_refused_with_validation_data(run_train, toy_data: Path, tmp_path: Path) -> None:
+    status, _, err = run_train("--data", toy_data, "--val-data", toy_data, "--out", tmp_path / "m.pt", "--refit")
+    assert status == 2 and "--refit trains on the validation clips" in err
 
 
 def test_bad_clips_are_skipped_or_reported(run_train, tmp_path: Path) -> None:

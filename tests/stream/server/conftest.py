@@ -28,7 +28,8 @@ ROUTINE_SEED = 7001  # not a seed the segmenter was tuned on
 
 @pytest.fixture(scope="session")
 def classifier() -> Classifier:
-    return Classifier.load(DEFAULT_MODEL, threads=2, threshold=load_config().model.threshold_override)
+    config = load_config()
+    return Classifier.load(DEFAULT_MODEL, threads=2, options=config.openset.options(config.model.threshold_override))
 
 
 @pytest.fixture(scope="session")

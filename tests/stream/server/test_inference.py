@@ -24,7 +24,7 @@ def assert_same(predictions, expected):
 
 
 def service_of(classifier, max_batch, worker):
-    return ClassifierService(classifier.checkpoint, classifier.threshold, 1, max_batch, worker)
+    return ClassifierService(classifier.checkpoint, classifier.options, 1, max_batch, worker)
 
 
 @pytest.mark.parametrize("worker", ["thread", "process"])

@@ -1,8 +1,8 @@
-"""The open-set threshold: chosen on the validation split, stored in the checkpoint.
+"""The probability part of the open-set rule, and its threshold chosen on the validation split.
 
-A window is reported as a skill only when its best skill probability
-reaches the threshold (and the background class, if any, is not the most
-probable: `models.inference.open_set_decisions`). A higher threshold turns
+A window is a skill only when its best skill probability reaches the
+threshold and the background class, if any, is not the most probable
+(`open_set_decisions`). A higher threshold turns
 away more non-skill windows but also some correct skill windows; the
 calibration takes the highest threshold that costs the validation skill
 windows at most `max_accuracy_loss` of accuracy (absolute).
@@ -14,7 +14,29 @@ import math
 
 import numpy as np
 
-from ..inference import open_set_decisions
+
+def open_set_decisions(probabilities: np.ndarray, background_index: int | None,
+                       threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The open-set rule for class probabilities (B, C).
+
+    Returns best_skill int64 (B,), the most probable class other than the
+    background; skill_probability float (B,), its probability; and is_skill
+    bool (B,): the most probable class over all is not the background and
+    skill_probability >= threshold. Without a background class
+    (background_index None) only the threshold decides.
+    """
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or probabilities.shape[1] < 2:
+        raise ValueError(f"probabilities: expected shape (B, C) with C >= 2, got {probabilities.shape}")
+    skills = probabilities.copy()  # (B, C)
+    if background_index is not None:
+        skills[:, background_index] = -np.inf
+    best_skill = skills.argmax(axis=1)  # (B,)
+    skill_probability = np.take_along_axis(probabilities, best_skill[:, None], axis=1)[:, 0]  # (B,)
+    is_skill = skill_probability >= threshold  # (B,)
+    if background_index is not None:
+        is_skill &= probabilities.argmax(axis=1) != background_index
+    return best_skill.astype(np.int64), skill_probability, is_skill
 
 
 def calibrate_threshold(probabilities: np.ndarray, labels: np.ndarray, background_index: int | None,

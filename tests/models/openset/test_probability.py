@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skillstream.models.training.openset import calibrate_threshold
+from skillstream.models.openset import calibrate_threshold
 
 
 def skill_windows(best: list[float]) -> tuple[np.ndarray, np.ndarray]:
