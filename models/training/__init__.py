@@ -10,7 +10,7 @@
 """
 
 from .augment import AugmentSettings, augment_window
-from .data import BACKGROUND, class_names, encode_labels, preprocess_windows, stratified_split
+from .data import BACKGROUND, carve_validation, class_names, encode_labels, preprocess_windows, stratified_split
 from .jhmdb import read_jhmdb_split, write_jhmdb_dataset
 from .loop import ARCH_DEFAULTS, EpochRecord, Progress, TrainConfig, TrainResult, train
 from .metrics import accuracy, confusion_matrix, evaluate, per_class_accuracy
@@ -18,7 +18,7 @@ from .report import write_report
 
 __all__ = [
     "ARCH_DEFAULTS", "AugmentSettings", "BACKGROUND", "EpochRecord", "Progress", "TrainConfig", "TrainResult",
-    "accuracy", "augment_window", "class_names", "confusion_matrix", "encode_labels",
+    "accuracy", "augment_window", "carve_validation", "class_names", "confusion_matrix", "encode_labels",
     "evaluate", "per_class_accuracy", "preprocess_windows", "read_jhmdb_split", "stratified_split", "train",
     "write_jhmdb_dataset", "write_report",
 ]

@@ -62,6 +62,13 @@ def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tupl
     return train_indices, val_indices
 
 
+def carve_validation(clips: Sequence[Clip], val_fraction: float, seed: int) -> tuple[list[Clip], list[Clip]]:
+    """The training and validation clips of one dataset: `stratified_split` of its labels."""
+    labels = encode_labels(clips, class_names(clip.label for clip in clips))
+    train_indices, val_indices = stratified_split(labels, val_fraction, seed)
+    return [clips[i] for i in train_indices], [clips[i] for i in val_indices]
+
+
 def preprocess_windows(windows: Sequence[np.ndarray],
                        settings: PreprocessSettings) -> tuple[np.ndarray, np.ndarray]:
     """`preprocess_batch` of any number of windows (T_i, 25, 3), a chunk at a time:

@@ -16,7 +16,9 @@
   optional gradient-norm clip; then validation loss (`training_loss` in eval
   mode) and accuracy (argmax of `sequence_probabilities` over all classes);
 - model selection on the validation clips: the best epoch (highest
-  validation accuracy, ties to the lower validation loss), the open-set
+  validation accuracy, ties to the lower validation loss; both as the mean
+  over the last `selection_epochs` epochs, since the accuracy of a small
+  validation share jumps by a clip from epoch to epoch), the open-set
   threshold (`models.openset.calibrate_threshold`) and the limit of the
   out-of-distribution detector (`models.openset.calibrate_limit`) are
   chosen on them, and the validation figures (`metrics.evaluate`) are that
@@ -72,11 +74,11 @@ ONE_CYCLE_WARMUP = 0.3  # share of the steps over which the learning rate rises
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "paper": {"norm": "timestep", "padding": "paper", "confidence": False, "distances": False, "motion": (),
               "augment": None, "grad_clip": None, "network": {}, "weight_decay": 0.0, "schedule": "constant",
-              "epochs": 100, "batch_size": 120, "refit": False},
+              "epochs": 100, "batch_size": 120, "refit": False, "selection_epochs": 1},
     "default": {"norm": "body", "padding": "corrected", "confidence": True, "distances": True, "motion": (1, 2),
                 "augment": AugmentSettings(), "grad_clip": 1.0,
                 "network": {"frame_velocity": False, "label_smoothing": 0.1}, "weight_decay": 0.01,
-                "schedule": "one_cycle", "epochs": 200, "batch_size": 32, "refit": True},
+                "schedule": "one_cycle", "epochs": 200, "batch_size": 32, "refit": True, "selection_epochs": 10},
 }
 
 
@@ -91,6 +93,8 @@ class TrainConfig:
     weight_decay: AdamW's decoupled weight decay (0: Adam).
     schedule: "constant" or "one_cycle" (see the module's docstring).
     refit: train the saved network again on training + validation clips.
+    selection_epochs: the best epoch's validation figures are the means over
+        this many epochs up to it (1: that epoch's own).
     val_fraction: share of each class held out when no validation data is given.
     max_accuracy_loss: the open-set calibration's budget (see `models.openset`).
     ood_accuracy_loss: the detector's: the share of correct validation skill
@@ -105,6 +109,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     schedule: str = "constant"
     refit: bool = False
+    selection_epochs: int = 1
     epochs: int = 100
     batch_size: int = 120
     lr: float = 1e-3
@@ -116,7 +121,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
             raise ValueError(f"arch: unknown architecture {self.arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "selection_epochs"):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
         if not self.lr > 0:
@@ -156,7 +161,8 @@ class TrainConfig:
             distances=defaults["distances"] and body, motion=defaults["motion"] if body else ())
         augment_settings = defaults["augment"] if augment is None else (AugmentSettings() if augment else None)
         fields = {name: value for name, value in fields.items() if value is not None}
-        for name in ("grad_clip", "network", "weight_decay", "schedule", "epochs", "batch_size", "refit"):
+        for name in ("grad_clip", "network", "weight_decay", "schedule", "epochs", "batch_size", "refit",
+                     "selection_epochs"):
             fields.setdefault(name, defaults[name])
         if not body:
             # The network computes its own frame differences where preprocessing gives none.
@@ -169,7 +175,8 @@ class TrainConfig:
             "arch": self.arch, "preprocess": self.preprocess.to_dict(), "network": dict(self.network),
             "augment": None if self.augment is None else self.augment.to_dict(),
             "grad_clip": self.grad_clip, "weight_decay": self.weight_decay, "schedule": self.schedule,
-            "refit": self.refit, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+            "refit": self.refit, "selection_epochs": self.selection_epochs, "epochs": self.epochs,
+            "batch_size": self.batch_size, "lr": self.lr,
             "seed": self.seed, "val_fraction": self.val_fraction, "max_accuracy_loss": self.max_accuracy_loss,
             "ood_accuracy_loss": self.ood_accuracy_loss,
         }
@@ -297,13 +304,14 @@ def train(train_clips: Sequence[Clip], val_clips: Sequence[Clip], config: TrainC
         val_accuracy = float(np.mean(val_probabilities.argmax(axis=1) == val_labels))
         record = EpochRecord(epoch, train_loss, val_loss, val_accuracy, time.perf_counter() - started)
         history.append(record)
-        key = (val_accuracy, -val_loss)
+        recent = history[-config.selection_epochs:]
+        key = (float(np.mean([r.val_accuracy for r in recent])), -float(np.mean([r.val_loss for r in recent])))
         if best_key is None or key > best_key:
             best_key, best_epoch, best_probabilities = key, epoch, val_probabilities
             best_state = {name: tensor.detach().clone() for name, tensor in run.network.state_dict().items()}
         progress.log(f"epoch {epoch:>3}/{config.epochs}  train loss {record.train_loss:.4f}  "
                      f"val loss {val_loss:.4f}  val acc {val_accuracy:.3f}  "
-                     f"(best {best_key[0]:.3f} at {best_epoch})  {record.seconds:.1f} s")
+                     f"(best {best_key[0]:.3f} at {best_epoch}{_selection_name(config)})  {record.seconds:.1f} s")
     network = run.network
     network.load_state_dict(best_state)
     network.eval()
@@ -340,6 +348,10 @@ def train(train_clips: Sequence[Clip], val_clips: Sequence[Clip], config: TrainC
                             threshold=threshold, training=config.to_dict(), metrics=summary, seed=config.seed,
                             detector=detector)
     return TrainResult(checkpoint=checkpoint, metrics=metrics, history=history, best_epoch=best_epoch)
+
+
+def _selection_name(config: TrainConfig) -> str:
+    return "" if config.selection_epochs == 1 else f", mean of {config.selection_epochs} epochs"
 
 
 def _detector_statistics(network: SkillNetwork, clips: Sequence[Clip], labels: np.ndarray, n_classes: int,

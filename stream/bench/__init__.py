@@ -12,8 +12,10 @@ A benchmark module has a docstring (its first line is the help text) and:
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def _int_at_least(low: int, expected: str) -> Callable[[str], int]:
@@ -58,6 +60,13 @@ def routine_seconds(text: str) -> float:
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"a routine lasts {low:g} to {high:g} s, got {value:g}")
     return value
+
+
+def shared_data_folder() -> Path:
+    """The folder of real third-party data: $SKILLSTREAM_SHARED_DATA, else ../shared/data beside
+    the checkout (it may not exist: benchmarks that need it say so)."""
+    repo = Path(__file__).resolve().parents[2]
+    return Path(os.environ.get("SKILLSTREAM_SHARED_DATA", repo.parent / "shared" / "data"))
 
 
 def times_ms(call: Callable[[], object], repeat: int) -> list[float]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,7 +41,7 @@ from skillstream.stream.pose import PoseBackend, create_backend
 from skillstream.stream.pose.rotation import RotatingBackend, rotate_image_180, rotate_keypoints_180
 from skillstream.stream.pose.service import PoseService
 
-from . import positive_int
+from . import positive_int, shared_data_folder
 
 DEFAULT_REPEAT = 1
 DEFAULT_FRAMES = 60
@@ -56,8 +55,7 @@ BackendFactory = Callable[[PoseSettings], PoseBackend]
 
 def default_videos() -> list[str]:
     """The demo videos of the shared data folder that exist."""
-    repo = Path(__file__).resolve().parents[2]
-    folder = Path(os.environ.get("SKILLSTREAM_SHARED_DATA", repo.parent / "shared" / "data")) / "videos"
+    folder = shared_data_folder() / "videos"
     return [str(folder / name) for name in DEMO_VIDEOS if (folder / name).is_file()]
 
 

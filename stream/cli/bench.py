@@ -9,7 +9,7 @@ import json
 from skillstream.stream.bench import positive_int
 
 # Modules of skillstream.stream.bench; a new benchmark adds its name here.
-BENCHMARKS = ("kernels", "classifier", "segmenter", "pose", "routine", "pipeline", "keras")
+BENCHMARKS = ("kernels", "classifier", "segmenter", "pose", "routine", "pipeline", "keras", "openset", "jhmdb")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -28,7 +28,7 @@ from skillstream.models.keypoints.dataset import Dataset, load_dataset
 from skillstream.models.network import ARCHITECTURES
 from skillstream.models.preprocess import NORMS, PADDINGS, warm_up
 from skillstream.models.training import (
-    ARCH_DEFAULTS, Progress, TrainConfig, class_names, encode_labels, stratified_split, train, write_report,
+    ARCH_DEFAULTS, Progress, TrainConfig, carve_validation, train, write_report,
 )
 from skillstream.stream.bench import positive_int
 
@@ -108,10 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.val_data is not None:
         train_clips, val_clips = data.clips, _load(args.val_data, args.skip_bad).clips
     else:
-        labels = encode_labels(data.clips, class_names(clip.label for clip in data.clips))
-        train_indices, val_indices = stratified_split(labels, config.val_fraction, config.seed)
-        train_clips = [data.clips[i] for i in train_indices]
-        val_clips = [data.clips[i] for i in val_indices]
+        train_clips, val_clips = carve_validation(data.clips, config.val_fraction, config.seed)
     print(f"train: {len(train_clips)} training and {len(val_clips)} validation clips; {config.arch} network, "
           f"{config.preprocess.norm} normalisation, padding {config.preprocess.padding}, confidence "
           f"{'on' if config.preprocess.confidence else 'off'}, augmentation {'on' if config.augment else 'off'}, "
