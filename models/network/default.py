@@ -173,10 +173,7 @@ class DefaultNetwork(SkillNetwork):
         group = self.args.frames_per_step
         steps = (lengths + group - 1) // group  # (B,): steps holding at least one valid frame
         longest = int(steps.max())
-        frames = frames[:, :longest * group]  # (B, L, F'), L <= S * group
-        frames = F.pad(frames, (0, 0, 0, longest * group - frames.shape[1]))  # (B, S * group, F')
-        h = self.frontend(frames.reshape(frames.shape[0], longest, -1))  # (B, S, U)
-        h = self.dropout(F.gelu(self.frontend_norm(h)))  # (B, S, U)
+        h = self.dropout(F.gelu(self.frontend_norm(self._project_groups(frames, longest))))  # (B, S, U)
         packed = pack_padded_sequence(h, steps.cpu(), batch_first=True, enforce_sorted=False)
         h, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=h.shape[1])  # (B, S, D)
 
@@ -189,6 +186,20 @@ class DefaultNetwork(SkillNetwork):
         peak = h.masked_fill(~positions_valid[..., None], float("-inf")).amax(dim=1)  # (B, D)
         embedding = torch.cat([mean, peak], dim=-1)  # (B, 2D)
         return self.head(self.dropout(embedding)), embedding  # (B, C), (B, 2D)
+
+    def _project_groups(self, frames: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """The front end's projection (B, n_steps, U) of the first n_steps groups of
+        `frames_per_step` frames of `frames` (B, T, F'), frames past T read as zeros.
+        Only a last, incomplete group is padded: padding the whole batch would copy it."""
+        group = self.args.frames_per_step
+        batch, n_frames, width = frames.shape
+        complete = min(n_steps, n_frames // group)
+        h = self.frontend(frames[:, :complete * group].reshape(batch, complete, group * width))  # (B, complete, U)
+        if complete == n_steps:
+            return h
+        rest = frames[:, complete * group:n_steps * group]  # (B, r, F'), 0 < r < group
+        rest = F.pad(rest, (0, 0, 0, group - rest.shape[1])).reshape(batch, 1, group * width)  # (B, 1, group * F')
+        return torch.cat([h, self.frontend(rest)], dim=1)  # (B, n_steps, U)
 
     def training_loss(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Window-level cross-entropy (label-smoothed by `label_smoothing`), averaged over the batch."""

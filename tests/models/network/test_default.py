@@ -50,7 +50,10 @@ def test_padding_length_and_content_do_not_change_the_logits(frames_per_step: in
     with torch.no_grad():
         reference = network.sequence_logits(x, mask)
         assert torch.equal(network.sequence_logits(x_longer, mask_longer), reference)
-        assert torch.equal(network.sequence_logits(x[:, :101], mask[:, :101]), reference)
+        # Cut to its own length the last, incomplete group is projected on its own: the
+        # same sums in another matrix product, equal up to rounding.
+        torch.testing.assert_close(network.sequence_logits(x[:, :101], mask[:, :101]), reference,
+                                   rtol=0, atol=1e-6)
 
 
 def test_invalid_frames_inside_the_window_are_ignored() -> None:
