@@ -36,6 +36,7 @@ from .hub import ClientSession, Hub
 from .inference import ClassifierService
 from .metrics import render as render_metrics
 from .pipeline import StreamPipeline
+from .stepper import Stepper
 from .protocol import (MESSAGE_TOPICS, PROTOCOL_VERSION, TOPICS, AddStream, ProtocolError, RemoveStream, Subscribe,
                        WebRTCClose, WebRTCOffer, error_message, parse_client_message, server_message)
 
@@ -82,6 +83,7 @@ class Server:
         self.classifier: ClassifierService | None = None
         self._pose: PoseService | None = None
         self._pose_lock = asyncio.Lock()
+        self.stepper = Stepper()  # steps the clock-paced replays (stream.server.stepper)
         self._websocket: WebsocketServer | None = None
         self._status_task: asyncio.Task | None = None
         self._stop = asyncio.Event()
@@ -154,6 +156,7 @@ class Server:
                 await asyncio.wait_for(self._websocket.wait_closed(), limit)
             except TimeoutError:
                 log.warning("connections still open after %.1f s: dropped", limit)
+        await self.stepper.close()
         if self.classifier is not None:
             await self.classifier.shutdown()
         if self._pose is not None:
@@ -224,7 +227,7 @@ class Server:
     def _run_stream(self, stream_id: str, source: Source) -> StreamPipeline:
         self.ended.pop(stream_id, None)  # a new stream of that name: the old history goes
         pipeline = StreamPipeline(stream_id, source, self.config, self.hub, self.classifier, self.pose_service,
-                                  self._recorder_factory(stream_id))
+                                  self._recorder_factory(stream_id), self.stepper)
         self.streams[stream_id] = pipeline
         task = asyncio.create_task(pipeline.run(), name=f"stream:{stream_id}")
         self._tasks[stream_id] = task

@@ -247,12 +247,28 @@ class ClassifierService:
         await self._start_worker()
         self._runner = asyncio.create_task(self._run(), name="classifier")
 
+    @property
+    def has_room(self) -> bool:
+        """Whether `submit_nowait` can queue a window now."""
+        return not self._queue.full()
+
     async def submit(self, window: np.ndarray) -> asyncio.Future[Prediction]:
         """Queue `window` float32 (T, 25, 3); waits only for room in the queue."""
+        future = self._future()
+        await self._queue.put((window, future))
+        return future
+
+    def submit_nowait(self, window: np.ndarray) -> asyncio.Future[Prediction]:
+        """`submit` where the caller checked `has_room` (asyncio.QueueFull otherwise)."""
+        future = self._future()
+        self._queue.put_nowait((window, future))
+        return future
+
+    def _future(self) -> asyncio.Future[Prediction]:
+        """A window's answer, whose completion adds its time to the "classify" stage."""
         future: asyncio.Future[Prediction] = asyncio.get_running_loop().create_future()
         submitted = time.perf_counter()
         future.add_done_callback(lambda _: self.stages["classify"].add(time.perf_counter() - submitted))
-        await self._queue.put((window, future))
         return future
 
     async def _run(self) -> None:

@@ -6,7 +6,10 @@ ones drop at the source), gets the skeleton (from the frame, or from the
 pose service for image frames), feeds the I/O-free segmenter, and sends
 every closed segment to the classifier service without waiting for the
 answer: a per-stream publisher task awaits the answers in order and
-publishes them, so a slow classification never holds frames back.
+publishes them, so a slow classification never holds frames back. A
+steppable source (a clock-paced keypoint replay) is not pulled by the task:
+the server's `Stepper` calls `step()` for its due frames each tick, through
+the same per-frame code, and the task waits for the end.
 Everything the stream publishes (except pose and status) is also written
 to its recording when the server records.
 """
@@ -25,15 +28,16 @@ from typing import Any
 import numpy as np
 
 from skillstream.config import Config
-from skillstream.stream.core.segmenter import SegmentCancel, SegmentEnd, Segmenter, SegmentStart
+from skillstream.stream.core.segmenter import Event, SegmentCancel, SegmentEnd, Segmenter, SegmentStart
 from skillstream.stream.pose.service import PoseService
 from skillstream.stream.record import StreamRecorder, round_keypoints
-from skillstream.stream.sources import Source, SourceEnded
+from skillstream.stream.sources import Frame, Source, SourceEnded
 
 from .hub import Hub
 from .inference import ClassifierService
 from .protocol import encode, server_message
 from .stages import StageTimer
+from .stepper import Stepper
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,8 @@ class StreamPipeline:
 
     def __init__(self, stream_id: str, source: Source, config: Config, hub: Hub,
                  classifier: ClassifierService, pose: Callable[[], Awaitable[PoseService]],
-                 recorder: Callable[[Source], StreamRecorder] | None = None) -> None:
+                 recorder: Callable[[Source], StreamRecorder] | None = None,
+                 stepper: Stepper | None = None) -> None:
         self.id = stream_id
         self.source = source
         self.config = config
@@ -64,6 +69,7 @@ class StreamPipeline:
         self._pose_provider = pose
         self._pose: PoseService | None = None
         self._recorder_factory = recorder
+        self._stepper = stepper
         self.recorder: StreamRecorder | None = None
         self.segmenter = Segmenter(config.segmenter)
         self.segmenter_time = StageTimer()  # per frame
@@ -89,7 +95,12 @@ class StreamPipeline:
         try:
             self.state = "live"
             try:
-                await self._consume()
+                if self._stepper is not None and self.source.steppable:
+                    await self._stepper.run_stream(self)
+                else:
+                    await self._consume()
+                for event in self.segmenter.flush():
+                    await self._on_segment_event(event, time.monotonic())
                 self.end_reason = "finished"
             except asyncio.CancelledError:
                 raise
@@ -111,12 +122,8 @@ class StreamPipeline:
             try:
                 frame = await self.source.recv()
             except SourceEnded:
-                break
-            arrived = time.monotonic()
-            self.frames_in += 1
-            self._arrivals.append(arrived)
-            if self.started_at is None:
-                self._on_first_frame()
+                return
+            arrived = self._arrive()
             if frame.keypoints is not None:
                 keypoints = frame.keypoints  # (25, 3)
             else:
@@ -124,21 +131,47 @@ class StreamPipeline:
                     self._pose = await self._pose_provider()
                     self._pose.open_stream(self.id)
                 keypoints = await self._pose.estimate(self.id, frame.image)  # (25, 3)
-            if self.recorder is not None:
-                # The pipeline works on what the recording keeps (0.01 px), so that
-                # replaying the recording gives exactly the same skills.
-                keypoints = round_keypoints(keypoints)
-                self._record(self.recorder.write_frame, frame.index, frame.ts, keypoints)
-            self.hub.publish_pose(self.id, frame.index, frame.ts, keypoints)
-            started = time.perf_counter()
-            events = self.segmenter.push(frame.index, frame.ts, keypoints)
-            self.segmenter_time.add(time.perf_counter() - started)
-            for event in events:
+            for event in self._process(frame, keypoints):
                 await self._on_segment_event(event, arrived)
-            self.frames_processed += 1
             self._processed.append(time.monotonic())
-        for event in self.segmenter.flush():
-            await self._on_segment_event(event, time.monotonic())
+
+    def step(self, now: float) -> float:
+        """Take every frame of the steppable source due at time.monotonic() `now`
+        while the classifier can take a segment (at most one closes per frame);
+        returns when the next frame is due (`now` when the stream is held back).
+        SourceEnded after the last frame."""
+        while self.classifier.has_room and not self._pending.full():
+            frame = self.source.poll(now)
+            if frame is None:
+                return self.source.next_due()
+            arrived = self._arrive()
+            for event in self._process(frame, frame.keypoints):
+                self._on_segment_event_now(event, arrived)
+            self._processed.append(arrived)
+        return now
+
+    def _arrive(self) -> float:
+        """Count a frame in (the first one starts the stream); its arrival time.monotonic()."""
+        arrived = time.monotonic()
+        self.frames_in += 1
+        self._arrivals.append(arrived)
+        if self.started_at is None:
+            self._on_first_frame()
+        return arrived
+
+    def _process(self, frame: Frame, keypoints: np.ndarray) -> list[Event]:
+        """Record, publish and segment one frame's keypoints (25, 3); the segmenter's events."""
+        if self.recorder is not None:
+            # The pipeline works on what the recording keeps (0.01 px), so that
+            # replaying the recording gives exactly the same skills.
+            keypoints = round_keypoints(keypoints)
+            self._record(self.recorder.write_frame, frame.index, frame.ts, keypoints)
+        self.hub.publish_pose(self.id, frame.index, frame.ts, keypoints)
+        started = time.perf_counter()
+        events = self.segmenter.push(frame.index, frame.ts, keypoints)
+        self.segmenter_time.add(time.perf_counter() - started)
+        self.frames_processed += 1
+        return events
 
     def _on_first_frame(self) -> None:
         self.started_at = time.time()
@@ -149,17 +182,29 @@ class StreamPipeline:
                                      width=self.source.width, height=self.source.height,
                                      started_at=round(self.started_at, 4)))
 
-    async def _on_segment_event(self, event: SegmentStart | SegmentCancel | SegmentEnd, arrived: float) -> None:
+    async def _on_segment_event(self, event: Event, arrived: float) -> None:
+        """Publish a start or cancel; queue a closed segment, waiting for room."""
+        if self._announce(event):
+            prediction = await self.classifier.submit(event.window)
+            await self._pending.put(_Pending(event, arrived, prediction))
+
+    def _on_segment_event_now(self, event: Event, arrived: float) -> None:
+        """`_on_segment_event` where the caller made sure of room (`step`)."""
+        if self._announce(event):
+            self._pending.put_nowait(_Pending(event, arrived, self.classifier.submit_nowait(event.window)))
+
+    def _announce(self, event: Event) -> bool:
+        """Publish a start or cancel (False); count a closed segment (True: it goes to the classifier)."""
         if isinstance(event, SegmentStart):
             self._publish(server_message("segment_start", self.id, start_frame=event.start_frame,
                                          start_ts=round(event.start_ts, 4)))
-        elif isinstance(event, SegmentCancel):
+            return False
+        if isinstance(event, SegmentCancel):
             self._publish(server_message("segment_end", self.id, outcome="cancelled",
                                          start_frame=event.start_frame, start_ts=round(event.start_ts, 4)))
-        else:
-            self.segments += 1
-            prediction = await self.classifier.submit(event.window)
-            await self._pending.put(_Pending(event, arrived, prediction))
+            return False
+        self.segments += 1
+        return True
 
     async def _publish_predictions(self) -> None:
         report_no_skill = self.config.model.no_skill == "report"

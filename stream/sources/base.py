@@ -16,6 +16,13 @@ Two kinds (`live`):
 A finite source raises `SourceEnded` from `recv()` after its last frame. A
 source that cannot be opened raises `SourceError` from `start()` with a
 message naming the URI and the reason.
+
+A source whose frames are known in advance and released by the clock (a
+keypoint replay at `pace=realtime`) is `steppable`: besides `recv()` it
+answers `poll(now)` (the next frame if it is due, without waiting) and
+`next_due()` (when that is), so that the server steps every such stream in
+one task each tick instead of waking a task per frame
+(`stream.server.stepper`).
 """
 
 from __future__ import annotations
@@ -128,6 +135,20 @@ class Source(ABC):
         """Release the source (idempotent)."""
         self.state = "ended"
 
+    @property
+    def steppable(self) -> bool:
+        """Whether `poll` and `next_due` may be used instead of `recv` (see the module's docstring)."""
+        return False
+
+    def poll(self, now: float) -> Frame | None:
+        """The next frame if it is due at time.monotonic() `now`, else None, without
+        waiting; SourceEnded after the last. Only where `steppable`."""
+        raise NotImplementedError(f"{type(self).__name__} is not steppable")
+
+    def next_due(self) -> float:
+        """The time.monotonic() at which `poll` gives the next frame. Only where `steppable`."""
+        raise NotImplementedError(f"{type(self).__name__} is not steppable")
+
 
 class Pacer:
     """Releases the frames of a recorded source at their own times (`realtime`)
@@ -146,7 +167,11 @@ class Pacer:
         if not self.realtime:
             await asyncio.sleep(0)
             return
-        now = time.monotonic()
+        await asyncio.sleep(max(self.due_time(ts) - time.monotonic(), 0.0))  # sleep(0): one turn of the loop
+
+    def due_time(self, ts: float) -> float:
+        """The time.monotonic() at which frame time `ts` is due (realtime pace;
+        the first call starts the clock: that frame is due now)."""
         if self._origin is None:
-            self._origin = now - ts
-        await asyncio.sleep(max(self._origin + ts - now, 0.0))  # sleep(0): one turn of the loop
+            self._origin = time.monotonic() - ts
+        return self._origin + ts

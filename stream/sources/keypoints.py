@@ -92,22 +92,41 @@ class ReplaySource(Source):
         await super().start()
 
     async def recv(self) -> Frame:
+        row, index, ts = self._next()
+        await self._pacer.wait(ts)
+        return self._take(row, index, ts)  # only now: a recv() cancelled while waiting loses no frame
+
+    @property
+    def steppable(self) -> bool:
+        return self._pacer.realtime
+
+    def poll(self, now: float) -> Frame | None:
+        row, index, ts = self._next()
+        return self._take(row, index, ts) if self._pacer.due_time(ts) <= now else None
+
+    def next_due(self) -> float:
+        return self._pacer.due_time(self._next()[2])
+
+    def _next(self) -> tuple[int, int, float]:
+        """The next frame's row in the track, index and ts; SourceEnded after the last."""
         if self.state == "starting":
             raise RuntimeError(f"{self.uri.text!r}: recv() before start()")
         track = self._track
         if track is None:  # stopped
             raise SourceEnded
-        count = len(track.index)
         k = self._sent
         if self._loop:
-            row, index, ts = k % count, k, k / track.fps
-        elif k < count:
-            row, index, ts = k, int(track.index[k]), float(track.ts[k])
-        else:
-            self.state = "ended"
+            return k % len(track.index), k, k / track.fps
+        if k < len(track.index):
+            return k, int(track.index[k]), float(track.ts[k])
+        self.state = "ended"
+        raise SourceEnded
+
+    def _take(self, row: int, index: int, ts: float) -> Frame:
+        track = self._track
+        if track is None:  # stopped while waiting
             raise SourceEnded
-        await self._pacer.wait(ts)
-        self._sent = k + 1  # only now: a recv() cancelled while waiting loses no frame
+        self._sent += 1
         return Frame(index, ts, keypoints=track.keypoints[row])  # (25, 3) read-only view
 
     async def stop(self) -> None:

@@ -211,3 +211,39 @@ def test_a_cancelled_recv_loses_no_frame(tmp_path):
         return [first.index, (await source.recv()).index]
 
     assert asyncio.run(run()) == [0, 1]
+
+
+def test_a_realtime_replay_can_be_polled_without_waiting(tmp_path):
+    write_npz(make_clip(frames=3, fps=20.0), tmp_path / "clip.npz")
+
+    async def polled() -> tuple[list[float], list[int | None], bool]:
+        source = create_source(f"npz:{tmp_path / 'clip.npz'}", OPTIONS)
+        await source.start()
+        first_due = source.next_due()  # starts the clock: frame 0 is due now
+        dues, taken = [first_due], []
+        taken.append(source.poll(first_due - 1.0))  # not yet due: nothing taken
+        for _ in range(3):
+            frame = source.poll(source.next_due())
+            taken.append(frame.index)
+            if frame.index < 2:
+                dues.append(source.next_due())
+        try:
+            source.poll(time.monotonic() + 60)
+        except SourceEnded:
+            return dues, taken, source.steppable
+        raise AssertionError("no SourceEnded after the last frame")
+
+    dues, taken, steppable = asyncio.run(polled())
+    assert steppable and taken == [None, 0, 1, 2]
+    assert np.allclose(np.diff(dues), 1 / 20.0)
+
+
+def test_only_realtime_replays_are_steppable(tmp_path):
+    write_npz(make_clip(frames=3), tmp_path / "clip.npz")
+
+    async def steppable(pace: str) -> bool:
+        source = create_source(f"npz:{tmp_path / 'clip.npz'}?pace={pace}", OPTIONS)
+        await source.start()
+        return source.steppable
+
+    assert asyncio.run(steppable("realtime")) and not asyncio.run(steppable("max"))
