@@ -19,13 +19,13 @@ run: $(STAMP)
 test: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest
 
-# The shipped classifier (models/pretrained/): synthetic data, deterministic
-# for the seeds and thread count below (about 10 minutes on 2 cores).
+# The shipped classifier (models/pretrained/): synthetic data, train's defaults,
+# deterministic for the seeds and thread count below (about 45 minutes on 2 cores).
 model: $(STAMP)
 	rm -rf out/beam
 	$(BIN)/skillstream synth --out out/beam --seed 0 --background-clips 200
-	$(BIN)/skillstream train --data out/beam --out models/pretrained/default.pt --arch default \
-		--epochs 100 --seed 0 --threads 2 --report models/pretrained/default_report
+	$(BIN)/skillstream train --data out/beam --out models/pretrained/default.pt \
+		--seed 0 --threads 2 --report models/pretrained/default_report
 
 $(BROWSER_STAMP): package.json package-lock.json
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -q && \

@@ -8,7 +8,7 @@ frames through the pipeline's synchronous step (`StreamPipeline.step`). At
 a thousand 30 fps streams that is 100 wake-ups a second instead of 30,000:
 the per-frame cost of the event loop (a timer, a future and a task switch
 per frame: about half of the loop's time at 600 streams, profiled in
-the README's performance section) goes, and the pose, segmenter and publishing work is the
+the README's performance section) goes, and the recording, segmenter and publishing work is the
 same code as a task-driven stream's. The loop gets a turn every
 STREAMS_PER_TURN streams of a tick. A frame is taken about `tick_s` at most
 after it is due; `latency_ms` counts from when it is taken, as for every

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from skillstream.config import load_config
 from skillstream.models.checkpoint import load_checkpoint
 from skillstream.models.inference import DEFAULT_MODEL, Classifier
 from skillstream.models.network import count_parameters
@@ -22,10 +23,15 @@ def test_the_shipped_model_is_the_default_architecture_with_an_open_set() -> Non
     assert checkpoint.background == BACKGROUND and 0 < checkpoint.threshold < 1
     assert checkpoint.preprocess.max_timesteps == 281 and checkpoint.preprocess.padding == "corrected"
     assert count_parameters(checkpoint.network) < 1_000_000
+    assert checkpoint.detector is not None and checkpoint.detector.means.shape[0] == len(checkpoint.classes)
 
 
 def test_the_shipped_model_recognises_fresh_synthetic_skills(restore_torch_threads) -> None:
-    classifier = Classifier.load(DEFAULT_MODEL, threads=2)
+    # As the server serves it: model.threshold and [openset] of the default configuration
+    # (the checkpoint's own threshold comes from the selection run, before the refit).
+    config = load_config()
+    classifier = Classifier.load(DEFAULT_MODEL, threads=2,
+                                 options=config.openset.options(config.model.threshold_override))
     skills = [generate_clip(label, clip_rng(FRESH_SEED, label, i)) for label in SKILL_NAMES for i in range(PER_CLASS)]
     predictions = classifier.classify([clip.keypoints for clip in skills])
     right = np.mean([p.is_skill and p.label == clip.label for p, clip in zip(predictions, skills)])
