@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..keypoints.skeleton import BODY25_INDEX
+from ..preprocess.settings import N_CORE
 
 CRITERIA = ("inversion", "leg_raise", "turn")
 UPRIGHT_DEG = 30.0  # a torso leaning less than this is upright: its length is the scale
@@ -101,17 +102,20 @@ class GateSettings:
 def measure(window: np.ndarray, settings: GateSettings, criteria: tuple[str, ...] = CRITERIA) -> dict[str, float]:
     """The measure of each of `criteria` on `window` float32 (T, 25, 3): degrees for
     inversion, torso lengths for leg_raise and turn; NaN where it cannot be taken."""
-    points = np.asarray(window, np.float64)  # (T, 25, 3)
-    seen = points[..., 2] >= settings.min_confidence  # (T, 25)
+    # The criteria read core points only (the neck, shoulders, hips and ankles are all below N_CORE).
+    points = np.asarray(window[:, :N_CORE], np.float64)  # (T, 15, 3)
+    seen = points[..., 2] >= settings.min_confidence  # (T, 15)
     hip, hip_seen = _point_or_pair(points, seen, _MID_HIP, _HIPS)  # (T, 2), (T,)
     neck, neck_seen = _point_or_pair(points, seen, _NECK, _SHOULDERS)
     torso = neck - hip  # (T, 2)
     length = np.hypot(torso[:, 0], torso[:, 1])  # (T,)
     torso_seen = hip_seen & neck_seen & (length > 0)  # (T,)
     lean = np.degrees(np.arctan2(np.abs(torso[:, 0]), -torso[:, 1]))  # (T,) 0 upright .. 180 upside down
-    upright = torso_seen & (lean < UPRIGHT_DEG)
-    scale = np.median(length[upright]) if upright.any() else (np.median(length[torso_seen]) if torso_seen.any()
-                                                              else math.nan)
+    scale = math.nan
+    if "leg_raise" in criteria or "turn" in criteria:  # the lengths' scale (a median: not for inversion alone)
+        upright = torso_seen & (lean < UPRIGHT_DEG)
+        scale = np.median(length[upright]) if upright.any() else (np.median(length[torso_seen]) if torso_seen.any()
+                                                                  else math.nan)
     values = {}
     for criterion in criteria:
         if criterion == "inversion":
