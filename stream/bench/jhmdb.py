@@ -91,7 +91,9 @@ def bench_jhmdb(folder: Path, split_numbers: list[int], epochs: int | None = Non
             train_s = time.perf_counter() - started
             checkpoint = result.checkpoint
             test = load_dataset(test_dir).clips
-            probabilities = Classifier(checkpoint).probabilities([clip.keypoints for clip in test])
+            # The thread count given: loading the kernels would reset it (Numba's OpenMP layer).
+            classifier = Classifier(checkpoint, threads=torch.get_num_threads())
+            probabilities = classifier.probabilities([clip.keypoints for clip in test])
             figures = evaluate(probabilities, [clip.label for clip in test], checkpoint.classes,
                                checkpoint.background, checkpoint.threshold, non_skill_label=BACKGROUND)
             rows.append({"split": k, "accuracy": figures["accuracy"], "train_s": train_s,
