@@ -20,7 +20,7 @@ test: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest
 
 # The shipped classifier (models/pretrained/): synthetic data, train's defaults,
-# deterministic for the seeds and thread count below (about 45 minutes on 2 cores).
+# deterministic for the seeds and thread count below (about 35 minutes on 2 idle cores).
 model: $(STAMP)
 	rm -rf out/beam
 	$(BIN)/skillstream synth --out out/beam --seed 0 --background-clips 200

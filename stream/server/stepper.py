@@ -19,7 +19,6 @@ left at that frame and tried again on the next tick: replays lose nothing.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -27,8 +26,6 @@ from skillstream.stream.sources import SourceEnded
 
 if TYPE_CHECKING:
     from .pipeline import StreamPipeline
-
-log = logging.getLogger(__name__)
 
 TICK_S = 0.01  # a due frame waits at most this long; each tick costs a pass over the streams
 # Streams stepped between two turns of the event loop (about 1 ms of work at 30 fps
