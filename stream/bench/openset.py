@@ -52,7 +52,7 @@ from skillstream.models.synth.routine import generate_routine
 from skillstream.models.training.jhmdb import JHMDB_FPS, read_jhmdb_split
 from skillstream.stream.core.matching import match_segments
 
-from . import positive_int, routine_seconds, shared_data_folder
+from . import positive_int, positive_minutes, routine_seconds, shared_data_folder
 from .segmenter import MIN_IOU, segment_stream
 
 DEFAULT_REPEAT = 1
@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a configuration whose [segmenter], model.threshold and [openset] replace the defaults")
     parser.add_argument("--data", default=None, metavar="DIR",
                         help="the shared data folder (default: $SKILLSTREAM_SHARED_DATA or ../shared/data)")
-    parser.add_argument("--stream-minutes", type=float, default=3.0, metavar="M",
+    parser.add_argument("--stream-minutes", type=positive_minutes, default=3.0, metavar="M",
                         help="length of each joined JHMDB stream (default: %(default)s)")
     parser.add_argument("--routines", type=positive_int, default=6, metavar="N",
                         help="synthetic routines, seeds 7000 on (default: %(default)s)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
 
 from skillstream.config import load_config
 from skillstream.stream.bench import openset as bench
+from skillstream.stream.cli import bench as bench_command
 
 
 def test_jhmdb_streams_join_every_clip_at_one_torso_size(shared_data):
@@ -38,3 +41,12 @@ def test_a_short_run_reports_every_source_and_variant(shared_data):
     assert result["minutes"] == pytest.approx(sum(row["minutes"] for row in sources.values()))
     text = bench.format_text(result)
     assert "all real motion" in text and "targets" in text
+
+
+@pytest.mark.parametrize("argv", [["--stream-minutes", "-1"], ["--stream-minutes", "0"], ["--routines", "0"]])
+def test_bad_arguments_are_refused_naming_the_option(argv, capsys):
+    parser = argparse.ArgumentParser(prog="skillstream")
+    bench_command.register(parser.add_subparsers(dest="command", required=True))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["bench", "openset", *argv])
+    assert f"argument {argv[0]}" in capsys.readouterr().err
