@@ -267,7 +267,7 @@ async def _step(pid: int, port: int, watcher: _Watcher, scoreboards: list[_Score
     return {
         "streams": count, "skills": len(latencies),
         "latency_ms": {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
-        "worst_lag_s": watcher.worst_lag_s(), "server_cores": round(cores, 2),
+        "worst_lag_s": watcher.worst_lag_s(), "server_cores": round(cores, 3),
         "rss_mb": round(rss / 2**20, 1), "rss_per_stream_mb": round((rss - idle_rss) / 2**20 / count, 3),
         "worker_rss_mb": _worker_rss_mb(pid),
         "stages_ms": stage_means(metrics_before, metrics_after),
@@ -297,7 +297,7 @@ async def _soak(pid: int, port: int, watcher: _Watcher, minutes: float) -> list[
             return samples
         measured_from = time.monotonic()
         await asyncio.sleep(min(SOAK_SAMPLE_S, minutes * 60 - elapsed))
-        samples[-1]["cores_next"] = round((_tree_cpu_seconds(pid) - cpu) / (time.monotonic() - measured_from), 2)
+        samples[-1]["cores_next"] = round((_tree_cpu_seconds(pid) - cpu) / (time.monotonic() - measured_from), 3)
 
 
 def scrape_metrics(port: int) -> dict[tuple[str, str], float]:

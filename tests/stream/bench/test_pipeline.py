@@ -21,11 +21,14 @@ def test_report_through_the_command(capsys: pytest.CaptureFixture[str]):
     assert [step["streams"] for step in result["steps"]] == [2, 6]
     for step in result["steps"]:
         assert step["held"] and step["worst_lag_s"] <= bench.MAX_LAG_S
-        assert step["server_cores"] > 0 and step["rss_mb"] > 100 and step["worker_rss_mb"] > 100
+        assert step["server_cores"] >= 0 and step["rss_mb"] > 100 and step["worker_rss_mb"] > 100
         assert step["clients"]["scoreboards"] == 2 * step["streams"]
         assert step["clients"]["connected"] == 2 * step["streams"] + 1  # and the watcher
         assert step["clients"]["skills_missing"] == 0 and step["clients"]["events_skipped"] == 0
         assert step["stages_ms"]["segmenter_per_frame"] > 0
+    # A few streams cost the stepper so little CPU that one 4 s step can read
+    # as a clock tick or none (10 ms ticks); the steps together must show it.
+    assert sum(step["server_cores"] for step in result["steps"]) > 0
     assert result["largest_streams_held"] == 6 and result["soak"] is None
     assert "largest number of streams that held: 6" in bench.format_text(result)
 
