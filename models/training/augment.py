@@ -18,16 +18,22 @@ order:
 3. `mirror` (with probability `mirror_probability`): left-right mirror about
    the body centre, left and right points swapped; a mirrored skill is the
    same skill performed on the other side.
-4. `change_view`: the camera-view approximation. Horizontal scaling of x by
+4. `turn_body` (with probability `widen_probability`): the horizontal
+   offsets of each left/right pair of points from the pair's midpoint
+   scaled by a factor from `widen_range`: a camera moved round the body
+   shows its shoulders, hips and legs wider apart (seen more from the front)
+   or closer (more from the side), which `change_view`'s foreshortening of
+   the whole body does not.
+5. `change_view`: the camera-view approximation. Horizontal scaling of x by
    a factor from `foreshorten_range` (with probability
    `foreshorten_probability`) imitates the foreshortening of a camera yawed
    around the beam (cos 72 deg = 0.3); an in-plane rotation of up to
    `rotation_degrees` imitates a tilted camera; a horizontal shear of up to
    `shear` imitates a camera above or below the body.
-5. `jitter`: Gaussian noise of `jitter` times the body size (the median
+6. `jitter`: Gaussian noise of `jitter` times the body size (the median
    per-frame extent of the present points) on each present point: the pose
    estimator's noise.
-6. `drop_points`: each point missing with a rate drawn from [0,
+7. `drop_points`: each point missing with a rate drawn from [0,
    `point_drop`], each whole frame with a rate from [0, `frame_drop`]: the
    pose estimator's lost points and frames.
 """
@@ -40,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..keypoints.skeleton import flip_left_right
+from ..keypoints.skeleton import BODY25_FLIP, BODY25_NAMES, flip_left_right
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class AugmentSettings:
     speed_probability: float = 0.5
     speed_range: tuple[float, float] = (0.7, 1.4)
     mirror_probability: float = 0.5
+    widen_probability: float = 1.0
+    widen_range: tuple[float, float] = (0.5, 3.0)
     foreshorten_probability: float = 0.5
     foreshorten_range: tuple[float, float] = (0.3, 1.0)
     rotation_degrees: float = 10.0
@@ -66,11 +74,12 @@ class AugmentSettings:
     frame_drop: float = 0.02
 
     def __post_init__(self) -> None:
-        for name in ("crop_fraction", "speed_probability", "mirror_probability", "foreshorten_probability",
+        for name in ("crop_fraction", "speed_probability", "mirror_probability", "widen_probability",
+                     "foreshorten_probability",
                      "point_drop", "frame_drop"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"augment: {name}: expected a value in [0, 1], got {getattr(self, name)!r}")
-        for name in ("speed_range", "foreshorten_range"):
+        for name in ("speed_range", "widen_range", "foreshorten_range"):
             low, high = getattr(self, name)
             if not 0.0 < low <= high:
                 raise ValueError(f"augment: {name}: expected (low, high) with 0 < low <= high, "
@@ -92,6 +101,8 @@ class AugmentSettings:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"augment: unknown field {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        # Settings stored before the body turn existed did not turn the body.
+        values = {"widen_probability": 0.0, **values}
         return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in values.items()})
 
 
@@ -112,6 +123,8 @@ def augment_window(window: np.ndarray, rng: np.random.Generator, settings: Augme
         out = change_speed(out, factor, max_timesteps)
     if rng.random() < settings.mirror_probability:
         out = mirror(out)
+    if rng.random() < settings.widen_probability:
+        out = turn_body(out, rng.uniform(*settings.widen_range))
     foreshorten = rng.uniform(*settings.foreshorten_range) if rng.random() < settings.foreshorten_probability else 1.0
     out = change_view(out, foreshorten=foreshorten,
                       rotation_degrees=rng.uniform(-settings.rotation_degrees, settings.rotation_degrees),
@@ -185,6 +198,20 @@ def mirror(window: np.ndarray) -> np.ndarray:
     if centre is None:
         return window.copy()
     return flip_left_right(window, 2.0 * centre[0]).astype(np.float32)
+
+
+def turn_body(window: np.ndarray, width_factor: float) -> np.ndarray:
+    """`window` with the x offset of each left and right point from its pair's
+    midpoint (`skeleton.BODY25_FLIP`) times `width_factor`, in the frames
+    where both points of the pair are present; the other points unchanged."""
+    out = window.copy()
+    right = np.array([i for i, j in enumerate(BODY25_FLIP) if j != i and BODY25_NAMES[i].startswith("r_")])
+    left = np.array([BODY25_FLIP[i] for i in right])
+    both = (out[:, right, 2] > 0) & (out[:, left, 2] > 0)  # (T, pairs)
+    middle = (out[:, right, 0] + out[:, left, 0]) / 2  # (T, pairs)
+    for side in (right, left):
+        out[:, side, 0] = np.where(both, middle + width_factor * (out[:, side, 0] - middle), out[:, side, 0])
+    return out
 
 
 def change_view(window: np.ndarray, foreshorten: float = 1.0, rotation_degrees: float = 0.0,

@@ -27,10 +27,13 @@
   validation clips together for the best epoch's number of epochs (the
   learning-rate cycle laid over those epochs), and is the one saved: the validation share was needed
   to choose, not to learn from, and on small datasets a quarter more data
-  is worth more than the last epochs' choice. Its threshold is the one
-  chosen on validation; its detector is fitted anew on all the clips, with
-  the limit scaled by the ratio of the two networks' median training
-  distances (the embedding spaces differ in scale, not in shape). The
+  is worth more than the last epochs' choice. Its detector is fitted anew
+  on all the clips, with the limit scaled by the ratio of the two networks'
+  median training distances (the embedding spaces differ in scale, not in
+  shape); its threshold is the validation threshold moved to the same
+  quantile of its own training skill probabilities as it had in the
+  selection network's (a refit network is less sure of itself than the
+  selection network, so the same number would turn away more skills). The
   reported figures remain the selection run's, the only held-out ones.
 The detector's class statistics come from the clips it trains on, each as it
 is and once augmented, in eval mode (`embedding.fit_statistics`).
@@ -316,10 +319,10 @@ def train(train_clips: Sequence[Clip], val_clips: Sequence[Clip], config: TrainC
     network.load_state_dict(best_state)
     network.eval()
     threshold = calibrate_threshold(best_probabilities, val_labels, background_index, config.max_accuracy_loss)
-    statistics, train_median = _detector_statistics(network, train_clips, train_labels, len(classes), config)
+    fit = _fit_on_training(network, train_clips, train_labels, len(classes), background_index, config)
     val_best, _, val_passes = open_set_decisions(best_probabilities, background_index, 0.0)
-    val_distances = EmbeddingDetector(*statistics, limit=1.0).distances(
-        _embeddings(network, val_x, val_mask, config.batch_size), val_best)  # (V,)
+    val_distances = EmbeddingDetector(*fit.statistics, limit=1.0).distances(
+        _outputs(network, val_x, val_mask, config.batch_size)[1], val_best)  # (V,)
     skill = val_labels != background_index if background_index is not None else np.ones(len(val_labels), bool)
     limit = calibrate_limit(val_distances, skill & val_passes & (val_best == val_labels), config.ood_accuracy_loss)
     if config.refit:
@@ -332,10 +335,12 @@ def train(train_clips: Sequence[Clip], val_clips: Sequence[Clip], config: TrainC
             progress.log(f"refit {epoch:>3}/{best_epoch}  train loss {train_loss:.4f}  "
                          f"{time.perf_counter() - started:.1f} s")
         network = refit.network.eval()
-        statistics, refit_median = _detector_statistics(network, all_clips, all_labels, len(classes), config)
-        if train_median > 0:
-            limit *= refit_median / train_median
-    detector = EmbeddingDetector(*statistics, limit=limit, accuracy_loss=config.ood_accuracy_loss)
+        refit_fit = _fit_on_training(network, all_clips, all_labels, len(classes), background_index, config)
+        if fit.median_distance > 0:
+            limit *= refit_fit.median_distance / fit.median_distance
+        threshold = matched_threshold(threshold, fit.skill_probabilities, refit_fit.skill_probabilities)
+        fit = refit_fit
+    detector = EmbeddingDetector(*fit.statistics, limit=limit, accuracy_loss=config.ood_accuracy_loss)
 
     metrics = evaluate(best_probabilities, [clip.label for clip in val_clips], classes, background, threshold,
                        non_skill_label=background or BACKGROUND)
@@ -354,11 +359,33 @@ def _selection_name(config: TrainConfig) -> str:
     return "" if config.selection_epochs == 1 else f", mean of {config.selection_epochs} epochs"
 
 
-def _detector_statistics(network: SkillNetwork, clips: Sequence[Clip], labels: np.ndarray, n_classes: int,
-                         config: TrainConfig) -> tuple[tuple[np.ndarray, np.ndarray], float]:
-    """The detector's class means and precision fitted on `clips` (each as it
-    is and, with augmentation, once augmented), and the median distance of
-    those windows to their own class."""
+@dataclass(frozen=True)
+class _TrainingFit:
+    """What a network makes of its training windows (`_fit_on_training`)."""
+
+    statistics: tuple[np.ndarray, np.ndarray]  # the detector's class means (C, D) and precision (D, D)
+    median_distance: float  # of the windows to their own class
+    skill_probabilities: np.ndarray  # (S,) best skill probability of each skill window
+
+
+def matched_threshold(threshold: float, before: np.ndarray, after: np.ndarray) -> float:
+    """`threshold` moved from the distribution of probabilities `before` to
+    `after`: the value with the same share of `after` below it as `threshold`
+    has of `before` (unchanged when either is empty; never above it when none
+    of `before` is below it)."""
+    if len(before) == 0 or len(after) == 0:
+        return threshold
+    share = float(np.mean(before < threshold))
+    if share == 0.0:
+        return min(threshold, float(after.min()))
+    return float(np.quantile(after, share, method="inverted_cdf"))
+
+
+def _fit_on_training(network: SkillNetwork, clips: Sequence[Clip], labels: np.ndarray, n_classes: int,
+                     background_index: int | None, config: TrainConfig) -> _TrainingFit:
+    """The detector's statistics fitted on `clips` (each as it is and, with
+    augmentation, once augmented), with those windows' median distance to
+    their own class and the best skill probabilities of the skill windows."""
     windows = [clip.keypoints for clip in clips]
     fitted_labels = labels
     if config.augment is not None:
@@ -366,19 +393,24 @@ def _detector_statistics(network: SkillNetwork, clips: Sequence[Clip], labels: n
         windows += [augment_window(w, rng, config.augment, config.preprocess.max_timesteps) for w in windows]
         fitted_labels = np.concatenate([labels, labels])
     x, mask = (torch.from_numpy(a) for a in preprocess_windows(windows, config.preprocess))
-    embeddings = _embeddings(network, x, mask, config.batch_size)  # (N', D)
+    logits, embeddings = _outputs(network, x, mask, config.batch_size)  # (N', C), (N', D)
     means, precision = fit_statistics(embeddings, fitted_labels, n_classes)
     distances = EmbeddingDetector(means, precision, limit=1.0).distances(embeddings, fitted_labels)
-    return (means, precision), float(np.median(distances))
+    _, skill_probability, _ = open_set_decisions(torch.softmax(torch.from_numpy(logits), dim=-1).numpy(),
+                                                 background_index, 0.0)
+    skill = fitted_labels != background_index if background_index is not None else np.ones(len(logits), bool)
+    return _TrainingFit((means, precision), float(np.median(distances)), skill_probability[skill])
 
 
-def _embeddings(network: SkillNetwork, x: torch.Tensor, mask: torch.Tensor, batch_size: int) -> np.ndarray:
-    """The network's embeddings float32 (N, D) of preprocessed windows, in eval mode."""
+def _outputs(network: SkillNetwork, x: torch.Tensor, mask: torch.Tensor,
+             batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network's logits float32 (N, C) and embeddings (N, D) of preprocessed windows, in eval mode."""
     network.eval()
     with torch.inference_mode():
-        return np.concatenate([network.sequence_outputs(x[start:start + batch_size],
-                                                        mask[start:start + batch_size])[1].numpy()
-                               for start in range(0, len(x), batch_size)])
+        outputs = [network.sequence_outputs(x[start:start + batch_size], mask[start:start + batch_size])
+                   for start in range(0, len(x), batch_size)]
+    return (np.concatenate([logits.numpy() for logits, _ in outputs]),
+            np.concatenate([embedding.numpy() for _, embedding in outputs]))
 
 
 def _validate(network: SkillNetwork, x: torch.Tensor, mask: torch.Tensor, labels: np.ndarray,

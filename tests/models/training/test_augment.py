@@ -8,7 +8,7 @@ import pytest
 from skillstream.models.keypoints.skeleton import BODY25_FLIP, BODY25_INDEX
 from skillstream.models.training.augment import (
     AugmentSettings, augment_window, body_centre, body_size, change_speed, change_view, crop_edges, drop_points,
-    jitter, mirror,
+    jitter, mirror, turn_body,
 )
 
 
@@ -55,6 +55,24 @@ def test_change_view_scales_shears_and_rotates_about_the_centre() -> None:
     np.testing.assert_allclose(turned[..., 1][present], cy + (window[..., 0][present] - cx), rtol=1e-5)
     for out in (squeezed, sheared, turned):
         assert not out[~present].any() and np.array_equal(out[..., 2], window[..., 2])
+
+
+def test_turn_body_scales_each_pair_about_its_midpoint_and_leaves_the_rest() -> None:
+    window = random_window(np.random.default_rng(9))
+    turned = turn_body(window, 2.0)
+    r_hip, l_hip, nose = BODY25_INDEX["r_hip"], BODY25_INDEX["l_hip"], BODY25_INDEX["nose"]
+    both = (window[:, r_hip, 2] > 0) & (window[:, l_hip, 2] > 0)
+    assert both.any() and not both.all()
+    middle = (window[:, r_hip, 0] + window[:, l_hip, 0]) / 2
+    np.testing.assert_allclose(turned[both, r_hip, 0], middle[both] + 2 * (window[both, r_hip, 0] - middle[both]),
+                               rtol=1e-5)
+    np.testing.assert_allclose(turned[both, l_hip, 0], middle[both] + 2 * (window[both, l_hip, 0] - middle[both]),
+                               rtol=1e-5)
+    # A point whose partner is missing, a point without a partner, every y and confidence: unchanged.
+    np.testing.assert_array_equal(turned[~both][:, [r_hip, l_hip]], window[~both][:, [r_hip, l_hip]])
+    np.testing.assert_array_equal(turned[:, nose], window[:, nose])
+    np.testing.assert_array_equal(turned[..., 1:], window[..., 1:])
+    np.testing.assert_allclose(turn_body(window, 1.0), window, rtol=1e-6)
 
 
 def test_change_speed_lengths_and_interpolation() -> None:
@@ -133,7 +151,7 @@ def test_augment_window_is_seeded_and_leaves_its_input_alone() -> None:
 
 def test_augment_window_without_any_transform_is_the_identity() -> None:
     settings = AugmentSettings(crop_fraction=0.0, speed_probability=0.0, mirror_probability=0.0,
-                               foreshorten_probability=0.0, rotation_degrees=0.0, shear=0.0, jitter=0.0,
+                               widen_probability=0.0, foreshorten_probability=0.0, rotation_degrees=0.0, shear=0.0, jitter=0.0,
                                point_drop=0.0, frame_drop=0.0)
     window = random_window(np.random.default_rng(6))
     np.testing.assert_allclose(augment_window(window, np.random.default_rng(0), settings, 281), window, rtol=1e-6)
@@ -143,8 +161,12 @@ def test_settings_round_trip_and_validation() -> None:
     settings = AugmentSettings(speed_range=(0.8, 1.2), point_drop=0.1)
     assert AugmentSettings.from_dict(settings.to_dict()) == settings
     assert settings.to_dict()["speed_range"] == [0.8, 1.2]
+    stored_before_the_body_turn = {k: v for k, v in settings.to_dict().items() if not k.startswith("widen")}
+    assert AugmentSettings.from_dict(stored_before_the_body_turn).widen_probability == 0.0
     with pytest.raises(ValueError, match="augment: mirror_probability"):
         AugmentSettings(mirror_probability=1.5)
+    with pytest.raises(ValueError, match="augment: widen_range"):
+        AugmentSettings(widen_range=(0.0, 2.0))
     with pytest.raises(ValueError, match="augment: foreshorten_range"):
         AugmentSettings(foreshorten_range=(1.0, 0.5))
     with pytest.raises(ValueError, match="augment: unknown field colour"):

@@ -12,6 +12,7 @@ from skillstream.models.inference import Classifier
 from skillstream.models.openset import OpenSetOptions
 from skillstream.models.keypoints.clip import KeypointDataError
 from skillstream.models.training import AugmentSettings, Progress, TrainConfig, train
+from skillstream.models.training.loop import matched_threshold
 
 from .toydata import toy_clips
 
@@ -96,9 +97,15 @@ def test_the_refit_trains_on_all_clips_for_the_best_epochs_count() -> None:
     assert len(refit_lines) == result.best_epoch and refit_lines[-1].startswith(
         f"refit {result.best_epoch:>3}/{result.best_epoch}")
     selected = train(train_clips, val_clips, dataclasses.replace(config, refit=False))
-    # Another network (it saw the validation clips too), the same validation figures and threshold.
+    # Another network (it saw the validation clips too), the same validation figures; the
+    # threshold turns away the same share of each network's own training windows.
     assert result.metrics["accuracy"] == selected.metrics["accuracy"] and result.metrics["refit"]
-    assert result.checkpoint.threshold == selected.checkpoint.threshold
+    skill_windows = [clip.keypoints for clip in train_clips if clip.label != "background"]
+    shares = []
+    for run in (selected, result):
+        best_skill = Classifier(run.checkpoint).probabilities(skill_windows)[:, :-1].max(axis=1)  # background last
+        shares.append(np.mean(best_skill < run.checkpoint.threshold))
+    assert abs(shares[0] - shares[1]) <= 0.1
     assert not torch.equal(result.checkpoint.network.head[0].weight, selected.checkpoint.network.head[0].weight)
     detector = result.checkpoint.detector
     assert detector is not None and detector.means.shape == (3, result.checkpoint.network.args.lstm_units * 4)
@@ -106,6 +113,17 @@ def test_the_refit_trains_on_all_clips_for_the_best_epochs_count() -> None:
     classifier = Classifier(result.checkpoint)
     predicted = classifier.probabilities([clip.keypoints for clip in val_clips]).argmax(axis=1)
     assert np.mean(np.array(result.checkpoint.classes)[predicted] == [clip.label for clip in val_clips]) >= 0.9
+
+
+def test_matched_threshold_keeps_the_share_below_it() -> None:
+    before = np.linspace(0.5, 1.0, 101)
+    after = np.linspace(0.2, 0.9, 101)
+    moved = matched_threshold(0.8, before, after)  # 60% of `before` lies below 0.8
+    assert np.mean(after < moved) == pytest.approx(np.mean(before < 0.8), abs=0.01)
+    assert moved == pytest.approx(0.62, abs=0.01)
+    assert matched_threshold(0.3, before, after) == pytest.approx(0.2)  # none below: at most after's lowest
+    assert matched_threshold(0.3, before, after + 0.5) == 0.3
+    assert matched_threshold(0.8, before[:0], after) == 0.8
 
 
 def test_the_detector_limit_is_calibrated_on_validation() -> None:
