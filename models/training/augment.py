@@ -48,6 +48,10 @@ import numpy as np
 
 from ..keypoints.skeleton import BODY25_FLIP, BODY25_NAMES, flip_left_right
 
+# The left/right pairs of BODY_25 points that `turn_body` moves apart or together.
+_RIGHT_POINTS = np.array([i for i, name in enumerate(BODY25_NAMES) if name.startswith("r_")])
+_LEFT_POINTS = np.array([BODY25_FLIP[i] for i in _RIGHT_POINTS])
+
 
 @dataclass(frozen=True)
 class AugmentSettings:
@@ -75,8 +79,7 @@ class AugmentSettings:
 
     def __post_init__(self) -> None:
         for name in ("crop_fraction", "speed_probability", "mirror_probability", "widen_probability",
-                     "foreshorten_probability",
-                     "point_drop", "frame_drop"):
+                     "foreshorten_probability", "point_drop", "frame_drop"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"augment: {name}: expected a value in [0, 1], got {getattr(self, name)!r}")
         for name in ("speed_range", "widen_range", "foreshorten_range"):
@@ -205,11 +208,9 @@ def turn_body(window: np.ndarray, width_factor: float) -> np.ndarray:
     midpoint (`skeleton.BODY25_FLIP`) times `width_factor`, in the frames
     where both points of the pair are present; the other points unchanged."""
     out = window.copy()
-    right = np.array([i for i, j in enumerate(BODY25_FLIP) if j != i and BODY25_NAMES[i].startswith("r_")])
-    left = np.array([BODY25_FLIP[i] for i in right])
-    both = (out[:, right, 2] > 0) & (out[:, left, 2] > 0)  # (T, pairs)
-    middle = (out[:, right, 0] + out[:, left, 0]) / 2  # (T, pairs)
-    for side in (right, left):
+    both = (out[:, _RIGHT_POINTS, 2] > 0) & (out[:, _LEFT_POINTS, 2] > 0)  # (T, pairs)
+    middle = (out[:, _RIGHT_POINTS, 0] + out[:, _LEFT_POINTS, 0]) / 2  # (T, pairs)
+    for side in (_RIGHT_POINTS, _LEFT_POINTS):
         out[:, side, 0] = np.where(both, middle + width_factor * (out[:, side, 0] - middle), out[:, side, 0])
     return out
 

@@ -151,8 +151,8 @@ def test_augment_window_is_seeded_and_leaves_its_input_alone() -> None:
 
 def test_augment_window_without_any_transform_is_the_identity() -> None:
     settings = AugmentSettings(crop_fraction=0.0, speed_probability=0.0, mirror_probability=0.0,
-                               widen_probability=0.0, foreshorten_probability=0.0, rotation_degrees=0.0, shear=0.0, jitter=0.0,
-                               point_drop=0.0, frame_drop=0.0)
+                               widen_probability=0.0, foreshorten_probability=0.0, rotation_degrees=0.0, shear=0.0,
+                               jitter=0.0, point_drop=0.0, frame_drop=0.0)
     window = random_window(np.random.default_rng(6))
     np.testing.assert_allclose(augment_window(window, np.random.default_rng(0), settings, 281), window, rtol=1e-6)
 
