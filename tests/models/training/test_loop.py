@@ -12,6 +12,7 @@ from skillstream.models.inference import Classifier
 from skillstream.models.openset import OpenSetOptions
 from skillstream.models.keypoints.clip import KeypointDataError
 from skillstream.models.training import AugmentSettings, Progress, TrainConfig, train
+from skillstream.models.training import loop
 from skillstream.models.training.loop import matched_threshold
 
 from .toydata import toy_clips
@@ -88,11 +89,24 @@ def test_training_learns_the_toy_poses_and_keeps_the_best_epoch() -> None:
     assert np.mean(np.array(checkpoint.classes)[predicted] == [clip.label for clip in val_clips]) == metrics["accuracy"]
 
 
-def test_the_refit_trains_on_all_clips_for_the_best_epochs_count() -> None:
+def test_the_refit_trains_on_all_clips_for_the_best_epochs_count(monkeypatch: pytest.MonkeyPatch) -> None:
     train_clips, val_clips = toy_clips(20, seed=0), toy_clips(6, seed=1)
     config = TrainConfig.for_arch("default", epochs=12, batch_size=10, lr=3e-3, seed=1)
     lines: list[str] = []
+    moves: list[tuple[int, int, float]] = []
+
+    def recorded(threshold: float, before: np.ndarray, after: np.ndarray) -> float:
+        moves.append((len(before), len(after), matched_threshold(threshold, before, after)))
+        return moves[-1][2]
+
+    monkeypatch.setattr(loop, "matched_threshold", recorded)
     result = train(train_clips, val_clips, config, Progress(log=lines.append))
+    # The threshold moved once, from the selection network's training skill windows
+    # (each clip as it is and once augmented) to the refit network's (validation clips too).
+    n_skill = sum(clip.label != "background" for clip in train_clips)
+    n_skill_val = sum(clip.label != "background" for clip in val_clips)
+    assert [move[:2] for move in moves] == [(2 * n_skill, 2 * (n_skill + n_skill_val))]
+    assert result.checkpoint.threshold == moves[0][2]
     refit_lines = [line for line in lines if line.startswith("refit")]
     assert len(refit_lines) == result.best_epoch and refit_lines[-1].startswith(
         f"refit {result.best_epoch:>3}/{result.best_epoch}")
